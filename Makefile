@@ -1,0 +1,31 @@
+# One entry point for people and CI. Every target first makes sure .venv exists with the package and its test extras.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test bench tables repro reference clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/ganas-bench run --strategy rl --space autogan
+
+test: $(STAMP)
+	$(PY) -m pytest tests -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(PY) -m pytest benchmarks -q -p no:cacheprovider --benchmark-only
+
+tables: $(STAMP)
+	$(BIN)/ganas-bench tables
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,98 @@
+"""Cost accounting: wall time, device-hours, training-step FLOPs and parameter counts.
+
+Device-hours are GPU-hours on a GPU and CPU-core-hours on a CPU (wall time x the threads torch uses): the papers report
+GPU-days, and a CPU run is never passed off as one — tables show the unit and the device beside every number.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from contextlib import contextmanager
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from .device import device_kind
+
+
+class CostClock:
+    """Accumulates wall time per phase (search, train, eval) and the number of steps taken."""
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.phases: dict[str, dict] = {}
+
+    @contextmanager
+    def phase(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(name, time.perf_counter() - start)
+
+    def add(self, name: str, seconds: float, steps: int = 0) -> None:
+        entry = self.phases.setdefault(name, {"wall_s": 0.0, "steps": 0})
+        entry["wall_s"] += seconds
+        entry["steps"] += steps
+
+    def note(self, name: str, **fields) -> None:
+        self.phases.setdefault(name, {"wall_s": 0.0, "steps": 0}).update(fields)
+
+    def summary(self, name: str) -> dict:
+        entry = dict(self.phases.get(name, {"wall_s": 0.0, "steps": 0}))
+        return cost_entry(entry["wall_s"], self.device, **{k: v for k, v in entry.items() if k != "wall_s"})
+
+    def total(self) -> dict:
+        wall = sum(e["wall_s"] for e in self.phases.values())
+        return cost_entry(wall, self.device, steps=sum(e["steps"] for e in self.phases.values()))
+
+    def state_dict(self) -> dict:
+        return {k: dict(v) for k, v in self.phases.items()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.phases = {k: dict(v) for k, v in state.items()}
+
+
+def cost_entry(wall_s: float, device: torch.device, **extra) -> dict:
+    kind = device_kind(device)
+    if kind == "cpu":
+        units, unit = torch.get_num_threads(), "CPU-core-hours"
+    else:
+        units, unit = 1, "GPU-hours"
+    return {"wall_s": round(wall_s, 3), "device": device_label(device), "device_kind": kind,
+            "device_hours": wall_s * units / 3600.0, "unit": unit, **extra}
+
+
+def device_label(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    if device.type == "cpu":
+        return f"cpu x{torch.get_num_threads()} threads"
+    return device.type
+
+
+def count_params(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def training_step_flops(generator, discriminator, latent_dim: int, real: torch.Tensor, g_batch: int, n_critic: int) -> int:
+    """FLOPs of one training iteration (n_critic D steps + one G step), forward and backward, counted by torch.
+
+    Counted on deep copies with a private RNG, so neither the weights, the BatchNorm statistics nor the global RNG change.
+    """
+    device = real.device
+    generator, discriminator = copy.deepcopy(generator), copy.deepcopy(discriminator)
+    rng = torch.Generator(device=device).manual_seed(0)
+    counter = FlopCounterMode(display=False)
+    with counter:
+        z = torch.randn(real.shape[0], latent_dim, device=device, generator=rng)
+        with torch.no_grad():
+            fake = generator(z)
+        d_loss = discriminator(real).mean() + discriminator(fake).mean()
+        d_loss.backward()
+        d_flops_marker = counter.get_total_flops()
+        z = torch.randn(g_batch, latent_dim, device=device, generator=rng)
+        g_loss = discriminator(generator(z)).mean()
+        g_loss.backward()
+    total = counter.get_total_flops()
+    return int(n_critic * d_flops_marker + (total - d_flops_marker))

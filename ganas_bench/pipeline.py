@@ -1,0 +1,279 @@
+"""What the CLI commands do: train a fixed architecture, search-then-retrain, and evaluate a finished run.
+
+Everything that can be refused is checked before a run directory exists, so bad input never leaves one behind; once a
+run has started, a failure marks its directory `failed` with the reason and never leaves a half-written metrics file.
+"""
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .config import Config
+from .context import SearchContext
+from .cost import CostClock, cost_entry, count_params, training_step_flops
+from .data import RealImages, load_real_images
+from .device import resolve_device
+from .errors import UserError
+from .genotype import Genotype
+from .registry import SPACES, STRATEGIES, get_architecture
+from .results import RunDir, atomic_write_bytes, new_run_name, platform_info
+from .seeding import deterministic_torch, seed_everything
+
+
+@dataclass
+class Session:
+    """What every command sets up the same way before any work: config, device, data, RNG, clock."""
+
+    cfg: Config
+    device: torch.device
+    real: RealImages
+    rng: np.random.Generator
+    clock: CostClock
+
+
+def open_session(cfg: Config) -> Session:
+    device = resolve_device(cfg.device)
+    if cfg.inception_weights and not Path(cfg.inception_weights).is_file():
+        raise UserError(f"--inception-weights {cfg.inception_weights!r} is not a file")
+    real = load_real_images(cfg.dataset, cfg.data_root, cfg.image_size, cfg.download)
+    deterministic_torch()
+    rng = seed_everything(cfg.seed)
+    return Session(cfg, device, real, rng, CostClock(device))
+
+
+def resolve_architecture(arch: str) -> tuple[object, Genotype, str | None]:
+    """An architecture given as a registered name, a run directory (its arch.json), or a genotype JSON file/string."""
+    path = Path(arch)
+    if path.is_dir():
+        data = RunDir.open(path).read_json("arch.json") if (path / "arch.json").is_file() else None
+        if data is None:
+            raise UserError(f"run directory {arch!r} has no arch.json (did its search finish?)")
+        genotype = Genotype.from_dict(data["genotype"])
+        name = data.get("arch_name")
+    elif arch.lstrip().startswith("{") or path.suffix == ".json":
+        genotype = Genotype.from_json(path.read_text() if path.suffix == ".json" and path.is_file() else arch)
+        name = None
+    else:
+        named = get_architecture(arch)
+        genotype, name = Genotype(named.space, named.choices), named.name
+    space = SPACES.get(genotype.space)()
+    return space, space.validate(genotype), name
+
+
+def start_run(cfg: Config, command: str, prefix: str, run_name: str | None, **fields) -> RunDir:
+    run = RunDir.create(cfg.results_dir, run_name or new_run_name(prefix))
+    run.write_json("config.json", cfg.to_dict())
+    run.update_run(id=run.path.name, command=command, profile=cfg.profile, seed=cfg.seed, status="running", reason=None,
+                   started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), platform=platform_info(),
+                   config_hash=config_hash(cfg), **fields)
+    run.log("start", command=command, **fields)
+    return run
+
+
+def config_hash(cfg: Config) -> str:
+    import hashlib
+
+    return hashlib.sha256(cfg.to_json().encode()).hexdigest()[:16]
+
+
+def finish_run(run: RunDir, status: str, reason: str | None = None) -> None:
+    run.update_run(status=status, reason=reason, ended=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    run.log(status, reason=reason)
+
+
+def guarded(run: RunDir, work):
+    """Run `work()`; on any failure mark the run failed with the reason (the exception still propagates)."""
+    try:
+        result = work()
+    except BaseException as exc:  # KeyboardInterrupt included: the directory must say what happened
+        reason = f"{type(exc).__name__}: {exc}".strip()
+        finish_run(run, "failed", reason[:2000])
+        raise
+    finish_run(run, "finished")
+    return result
+
+
+# --------------------------------------------------------------------------------------------------------- training
+def train_and_evaluate(session: Session, run: RunDir, space, genotype: Genotype, arch_name: str | None,
+                       eval_untrained: bool = True) -> dict:
+    """Final training of one genotype from scratch with the profile's recipe, then IS/FID/KID of the EMA generator."""
+    cfg, device = session.cfg, session.device
+    ctx = SearchContext(cfg, device, session.real, session.rng, session.clock, run.log)
+    widths = ctx.widths(search=False)
+    generator = space.build_generator(genotype, widths)
+    discriminator = space.build_discriminator(genotype, widths)
+    trainer = ctx.make_trainer(generator, discriminator)
+    run.write_json("arch.json", {
+        "genotype": genotype.to_dict(), "hash": genotype.stable_hash(), "description": space.describe(genotype),
+        "arch_name": arch_name, "params_g": count_params(generator), "params_d": count_params(discriminator),
+    })
+    batches = ctx.real_batches(cfg.image_size, cfg.d_batch)
+    flops = training_step_flops(generator, discriminator, cfg.latent_dim, session.real.to_float()[: cfg.d_batch].to(device),
+                                cfg.g_batch, cfg.n_critic)
+
+    untrained = None
+    if eval_untrained:
+        with session.clock.phase("eval"):
+            untrained = evaluate(session, trainer.eval_generator)
+        run.log("eval_untrained", **untrained)
+
+    best = None
+    start = time.perf_counter()
+    with session.clock.phase("train"), ctx.progress(cfg.train_iters, "train") as bar:
+        for it in range(1, cfg.train_iters + 1):
+            d_loss, g_loss = trainer.iteration(batches)
+            bar.update(1)
+            if it % max(1, cfg.train_iters // 20) == 0 or it == cfg.train_iters:
+                run.log("train", iter=it, d_loss=d_loss, g_loss=g_loss)
+            if cfg.eval_every and it % cfg.eval_every == 0 and it < cfg.train_iters:
+                scores = evaluate(session, trainer.eval_generator)
+                run.log("eval", iter=it, **scores)
+                if best is None or scores["fid"] < best[0]["fid"]:
+                    best = (scores, it, {k: v.clone() for k, v in trainer.eval_generator.state_dict().items()})
+    session.clock.note("train", steps=cfg.train_iters, flops_per_step=flops)
+    train_seconds = time.perf_counter() - start
+
+    with session.clock.phase("eval"):
+        final = evaluate(session, trainer.eval_generator)
+    best_iter = cfg.train_iters
+    if best is not None and best[0]["fid"] < final["fid"]:
+        final, best_iter = best[0], best[1]
+        trainer.eval_generator.load_state_dict(best[2])
+    run.save_torch("checkpoint.pt", {"generator_ema": trainer.eval_generator.state_dict(), "genotype": genotype.to_json(),
+                                     "iteration": best_iter})
+    write_samples(run, trainer.eval_generator, cfg.latent_dim, device)
+    metrics = {**final, "best_iter": best_iter, "train_seconds": round(train_seconds, 3)}
+    if untrained is not None:
+        metrics["untrained"] = untrained
+    return metrics
+
+
+def evaluate(session: Session, generator) -> dict:
+    from .metrics import evaluate_generator
+
+    cfg = session.cfg
+    was_training = generator.training
+    generator.eval()
+    try:
+        scores = evaluate_generator(
+            generator, cfg.latent_dim, session.real.uint8, n_fake=cfg.n_fake, backbone=cfg.backbone,
+            device=session.device, kid_subset_size=cfg.kid_subset_size,
+            cache_name=f"{cfg.dataset}-{cfg.image_size}-{len(session.real)}-{cfg.backbone}",
+            inception_weights=cfg.inception_weights or None, reference_split=session.real.split,
+        )
+    finally:
+        generator.train(was_training)
+    scores.update(dataset=cfg.dataset, image_size=cfg.image_size)
+    return scores
+
+
+def write_samples(run: RunDir, generator, latent_dim: int, device: torch.device, n: int = 64) -> None:
+    from torchvision.utils import save_image
+
+    rng = torch.Generator(device="cpu").manual_seed(1234)
+    z = torch.randn(n, latent_dim, generator=rng).to(device)
+    was_training = generator.training
+    generator.eval()
+    with torch.no_grad():
+        images = generator(z).clamp(-1, 1).add(1).div(2).cpu()
+    generator.train(was_training)
+    buf = io.BytesIO()
+    save_image(images, buf, format="png", nrow=8, padding=1)
+    atomic_write_bytes(run.file("samples.png"), buf.getvalue())
+
+
+def write_metrics(run: RunDir, session: Session, metrics: dict) -> dict:
+    clock = session.clock
+    metrics = dict(metrics)
+    metrics["cost"] = {phase: clock.summary(phase) for phase in ("search", "train", "eval") if phase in clock.phases}
+    metrics["cost"]["total"] = clock.total()
+    run.write_json("metrics.json", metrics)
+    return metrics
+
+
+# --------------------------------------------------------------------------------------------------------- commands
+def command_train(cfg: Config, arch: str, run_name: str | None = None) -> RunDir:
+    space, genotype, arch_name = resolve_architecture(arch)
+    session = open_session(cfg)
+    run = start_run(cfg, "train", f"train-{arch_name or genotype.space}", run_name, strategy=None,
+                    space=genotype.space, arch_name=arch_name)
+
+    def work():
+        metrics = train_and_evaluate(session, run, space, genotype, arch_name)
+        write_metrics(run, session, metrics)
+
+    guarded(run, work)
+    return run
+
+
+def command_run(cfg: Config, strategy_name: str, space_name: str, run_name: str | None = None,
+                search_only: bool = False) -> RunDir:
+    from .strategies.base import check_compatible
+
+    strategy_cls = STRATEGIES.get(strategy_name)
+    space = SPACES.get(space_name)()
+    check_compatible(strategy_cls, space)
+    if len(cfg.stage_iters) < space.n_stages and strategy_name == "rl":
+        raise UserError(f"stage_iters {list(cfg.stage_iters)} has {len(cfg.stage_iters)} stages; space {space_name!r} "
+                        f"needs {space.n_stages} (one per stage)")
+    session = open_session(cfg)
+    run = start_run(cfg, "run", f"{strategy_name}-{space_name}", run_name, strategy=strategy_name, space=space_name,
+                    arch_name=None, search_only=search_only)
+
+    def work():
+        ctx = SearchContext(cfg, session.device, session.real, session.rng, session.clock, run.log)
+        with session.clock.phase("search"):
+            start = time.perf_counter()
+            result = strategy_cls(space, ctx).search()
+            search_wall = time.perf_counter() - start
+        if not result.ranked:
+            raise RuntimeError("the search returned no candidate")
+        useful = ctx.useful_seconds()
+        result.info.update(search_wall_s=round(search_wall, 3), useful_s=round(useful, 3),
+                           useful_fraction=round(useful / search_wall, 4) if search_wall > 0 else None)
+        session.clock.note("search", steps=sum(t.d_steps for t in ctx.trainers))
+        run.write_json("search.json", result.to_dict())
+        best = result.ranked[0]
+        run.log("derived", genotype=best.genotype.to_dict(), score=best.score)
+        if search_only:
+            run.write_json("arch.json", {"genotype": best.genotype.to_dict(), "hash": best.genotype.stable_hash(),
+                                         "description": space.describe(best.genotype), "arch_name": None})
+            write_metrics(run, session, {"search_only": True, "search": result.info})
+            return
+        metrics = train_and_evaluate(session, run, space, best.genotype, None, eval_untrained=False)
+        metrics["search"] = result.info
+        write_metrics(run, session, metrics)
+
+    guarded(run, work)
+    return run
+
+
+def command_eval(run_path: str, n_fake: int | None = None) -> dict:
+    """Re-evaluate a finished run's EMA generator (e.g. on more samples); writes eval-<n>.json beside metrics.json."""
+    from .config import make_config
+
+    run = RunDir.open(run_path)
+    if not run.has("checkpoint.pt"):
+        raise UserError(f"run {run_path!r} has no checkpoint.pt to evaluate (did its training finish?)")
+    cfg = make_config(file_values=run.read_json("config.json"), overrides={"n_fake": n_fake})
+    space, genotype, _ = resolve_architecture(str(run.path))
+    session = open_session(cfg)
+    try:
+        state = torch.load(run.file("checkpoint.pt"), map_location="cpu", weights_only=True)
+        generator = space.build_generator(genotype, SearchContext(cfg, session.device, session.real, session.rng,
+                                                                  session.clock).widths(search=False))
+        generator.load_state_dict(state["generator_ema"])
+    except (RuntimeError, KeyError, EOFError, OSError) as exc:
+        raise UserError(f"{str(run.file('checkpoint.pt'))!r} cannot be loaded: {str(exc).splitlines()[0]}") from None
+    generator.to(session.device)
+    with session.clock.phase("eval"):
+        scores = evaluate(session, generator)
+    scores["cost"] = session.clock.summary("eval")
+    run.write_json(f"eval-{cfg.n_fake}.json", scores)
+    run.log("eval", **{k: v for k, v in scores.items() if k != "cost"})
+    return scores

@@ -1,0 +1,117 @@
+"""`GANTrainer`: one D step and one G step, shared by final training and every search strategy.
+
+Strategies drive the loop themselves (RL sets a new architecture before every D step; the differentiable strategy adds
+architecture steps between them) but call these steps, so the loss, optimiser and EMA code exists once.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+from torch import nn
+
+from .ema import EMA
+from .losses import hinge_d_loss, hinge_g_loss
+
+
+class DivergedError(RuntimeError):
+    """A loss became NaN or Inf; the caller decides whether that fails a candidate or resets a supernet."""
+
+
+def make_adam(params, lr: float, beta1: float, beta2: float, weight_decay: float = 0.0) -> torch.optim.Adam:
+    return torch.optim.Adam([p for p in params if p.requires_grad], lr=float(lr), betas=(float(beta1), float(beta2)),
+                            weight_decay=float(weight_decay))
+
+
+class GANTrainer:
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, cfg, device: torch.device, *,
+                 g_params=None, d_params=None, ema: bool = True):
+        self.G = generator.to(device)
+        self.D = discriminator.to(device)
+        self.cfg = cfg
+        self.device = device
+        self._g_params = list(g_params) if g_params is not None else list(self.G.parameters())
+        self._d_params = list(d_params) if d_params is not None else list(self.D.parameters())
+        self.opt_g = make_adam(self._g_params, cfg.lr_g, cfg.beta1, cfg.beta2)
+        self.opt_d = make_adam(self._d_params, cfg.lr_d, cfg.beta1, cfg.beta2)
+        self.ema = EMA(self.G, cfg.ema_decay) if ema and cfg.ema_decay > 0 else None
+        self.d_steps = 0
+        self.g_steps = 0
+        self.step_seconds = 0.0  # wall time inside GAN steps, for the search-efficiency report
+
+    def z(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.cfg.latent_dim, device=self.device)
+
+    def d_step(self, real: torch.Tensor) -> float:
+        start = time.perf_counter()
+        self.G.train()
+        self.D.train()
+        with torch.no_grad():
+            fake = self.G(self.z(real.shape[0]))
+        loss = hinge_d_loss(self.D(real).flatten(), self.D(fake).flatten())
+        self._apply(loss, self.opt_d, "D")
+        self.d_steps += 1
+        self.step_seconds += time.perf_counter() - start
+        return loss.item()
+
+    def g_step(self) -> float:
+        start = time.perf_counter()
+        self.G.train()
+        self.D.train()
+        for p in self._d_params:
+            p.requires_grad_(False)
+        try:
+            loss = hinge_g_loss(self.D(self.G(self.z(self.cfg.g_batch))).flatten())
+            self._apply(loss, self.opt_g, "G")
+        finally:
+            for p in self._d_params:
+                p.requires_grad_(True)
+        self.g_steps += 1
+        if self.ema is not None:
+            if self.g_steps <= self.cfg.ema_start:
+                self.ema.copy_from(self.G)
+            else:
+                self.ema.update(self.G)
+        self.step_seconds += time.perf_counter() - start
+        return loss.item()
+
+    def _apply(self, loss: torch.Tensor, opt: torch.optim.Optimizer, who: str) -> None:
+        if not math.isfinite(loss.item()):
+            raise DivergedError(f"{who} loss is {loss.item()} after {self.d_steps} D steps / {self.g_steps} G steps")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    def iteration(self, batches) -> tuple[float, float]:
+        """n_critic D steps on consecutive real batches, then one G step (and an EMA update)."""
+        d_loss = 0.0
+        for _ in range(self.cfg.n_critic):
+            d_loss = self.d_step(next(batches))
+        return d_loss, self.g_step()
+
+    @property
+    def eval_generator(self) -> nn.Module:
+        """What evaluation should sample from: the EMA weights when EMA is on."""
+        return self.ema.model if self.ema is not None else self.G
+
+    def reset_optimizers(self) -> None:
+        self.opt_g = make_adam(self._g_params, self.cfg.lr_g, self.cfg.beta1, self.cfg.beta2)
+        self.opt_d = make_adam(self._d_params, self.cfg.lr_d, self.cfg.beta1, self.cfg.beta2)
+
+    def state_dict(self) -> dict:
+        return {
+            "G": self.G.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(), "ema": self.ema.state_dict() if self.ema is not None else None,
+            "d_steps": self.d_steps, "g_steps": self.g_steps,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        if self.ema is not None and state.get("ema") is not None:
+            self.ema.load_state_dict(state["ema"])
+        self.d_steps = int(state["d_steps"])
+        self.g_steps = int(state["g_steps"])
