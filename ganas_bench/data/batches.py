@@ -1,0 +1,69 @@
+"""`RealBatches`: an endless, seeded stream of real float batches that resumes exactly from a checkpoint.
+
+Each epoch is a fresh permutation drawn from the stream's own `torch.Generator`, so drawing batches never moves the
+global RNG (the GAN's noise and the controller's samples stay independent of data order). The last incomplete batch of
+an epoch is dropped, so every batch has the configured size. The state is (epochs done, position in the epoch,
+generator state at the epoch's start): the permutation is redrawn from it on load instead of being stored.
+"""
+from __future__ import annotations
+
+import torch
+
+from ..errors import UserError
+from .images import RealImages, uint8_to_float
+
+
+class RealBatches:
+    """Batches of `batch_size` real images as float32 (B, C, H, W) in [-1, 1] on `device`, forever."""
+
+    def __init__(self, images: RealImages, batch_size: int, seed: int, device: torch.device | str = "cpu"):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 0 < batch_size <= len(images):
+            raise UserError(f"invalid batch size {batch_size!r}; accepted: an integer in 1..{len(images)} "
+                            f"(the {images.name} {images.split} images)")
+        self.images = images
+        self.batch_size = batch_size
+        self.seed = seed
+        self.device = torch.device(device)
+        self.epochs_done = 0
+        self._generator = torch.Generator().manual_seed(seed)
+        self._start_epoch()
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return len(self.images) // self.batch_size
+
+    def _start_epoch(self) -> None:
+        self._epoch_state = self._generator.get_state()
+        self._order = torch.randperm(len(self.images), generator=self._generator)
+        self._position = 0
+
+    def next(self) -> torch.Tensor:
+        index = self._order[self._position:self._position + self.batch_size]
+        self._position += self.batch_size
+        if self._position + self.batch_size > len(self.images):  # no full batch left: the epoch is done
+            self.epochs_done += 1
+            self._start_epoch()
+        return uint8_to_float(self.images.uint8.index_select(0, index).to(self.device))
+
+    __next__ = next
+
+    def __iter__(self) -> "RealBatches":
+        return self
+
+    def state_dict(self) -> dict:
+        """Plain ints and a uint8 tensor: loads with torch.load(weights_only=True)."""
+        return {
+            "epochs_done": self.epochs_done, "position": self._position, "generator": self._epoch_state.clone(),
+            "n_images": len(self.images), "batch_size": self.batch_size,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        if (state["n_images"], state["batch_size"]) != (len(self.images), self.batch_size):
+            raise UserError(
+                f"cannot resume the real-data stream: it was saved for {state['n_images']} images in batches of "
+                f"{state['batch_size']}, this run has {len(self.images)} in batches of {self.batch_size}"
+            )
+        self._generator.set_state(state["generator"])
+        self._start_epoch()
+        self._position = int(state["position"])
+        self.epochs_done = int(state["epochs_done"])
