@@ -29,3 +29,9 @@ tables: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+repro: $(STAMP)
+	$(BIN)/ganas-bench repro
+
+reference: $(STAMP)
+	$(BIN)/ganas-bench reference

@@ -86,16 +86,23 @@ def list_command():
         click.echo(f"  {name:<22} [{arch.space}] {arch.description}")
 
 
+RESUME_HELP = "continue an interrupted run from its directory (its own config is used; other options are ignored)"
+
+
 @cli.command()
 @click.option("--arch", default=DEFAULT_ARCHITECTURE, show_default=True,
               help="a registered architecture name, a run directory, or a genotype JSON file")
 @click.option("--run-name", default=None, help="name of the run directory [default: generated]")
 @click.option("--seeds", default=None, help="comma list of seeds: one run per seed (overrides --seed)")
+@click.option("--resume", "resume_dir", default=None, type=click.Path(file_okay=False), help=RESUME_HELP)
 @config_options
-def train(arch, run_name, seeds, config_file, profile, **values):
+def train(arch, run_name, seeds, resume_dir, config_file, profile, **values):
     """Train an architecture from scratch with the profile's recipe, then evaluate IS/FID/KID."""
-    from .pipeline import command_train
+    from .pipeline import command_resume, command_train
 
+    if resume_dir:
+        _report(command_resume(resume_dir).path)
+        return
     cfg = build_config(config_file, profile, values)
     for seed_cfg, name in _per_seed(cfg, run_name, seeds):
         run = command_train(seed_cfg, arch, name)
@@ -103,16 +110,22 @@ def train(arch, run_name, seeds, config_file, profile, **values):
 
 
 @cli.command()
-@click.option("--strategy", required=True, help="search strategy (see `ganas-bench list`)")
-@click.option("--space", required=True, help="search space (see `ganas-bench list`)")
+@click.option("--strategy", default=None, help="search strategy (see `ganas-bench list`)  [required]")
+@click.option("--space", default=None, help="search space (see `ganas-bench list`)  [required]")
 @click.option("--search-only", is_flag=True, help="stop after the search (no retraining)")
 @click.option("--run-name", default=None, help="name of the run directory [default: generated]")
 @click.option("--seeds", default=None, help="comma list of seeds: one run per seed (overrides --seed)")
+@click.option("--resume", "resume_dir", default=None, type=click.Path(file_okay=False), help=RESUME_HELP)
 @config_options
-def run(strategy, space, search_only, run_name, seeds, config_file, profile, **values):
+def run(strategy, space, search_only, run_name, seeds, resume_dir, config_file, profile, **values):
     """Search, derive the top architecture, retrain it from scratch and evaluate it."""
-    from .pipeline import command_run
+    from .pipeline import command_resume, command_run
 
+    if resume_dir:
+        _report(command_resume(resume_dir).path)
+        return
+    if not strategy or not space:
+        raise UserError("run needs --strategy and --space (see `ganas-bench list`), or --resume RUN_DIR")
     cfg = build_config(config_file, profile, values)
     for seed_cfg, name in _per_seed(cfg, run_name, seeds):
         run_dir = command_run(seed_cfg, strategy, space, name, search_only=search_only)
@@ -142,6 +155,34 @@ def tables(runs_dir, published, out):
 
     written = write_tables(Path(runs_dir), Path(published), Path(out))
     click.echo(json.dumps(written, indent=2, sort_keys=True, default=str))
+
+
+@cli.command()
+@click.option("--references", default="results/reference", show_default=True, type=click.Path(file_okay=False))
+def repro(references):
+    """Re-run every committed reference (smoke profile, seed 0) and fail on any drift."""
+    from .repro import check_references, platform_key
+
+    count, failures = check_references(Path(references))
+    if count == 0:
+        raise UserError(f"no reference results in {references!r}; make them with `make reference`")
+    for pair, problems in failures.items():
+        for problem in problems:
+            click.echo(f"DRIFT {pair}: {problem}", err=True)
+    click.echo(f"platform: {platform_key()}")
+    click.echo(f"repro: {count - len(failures)} passed, {len(failures)} failed")
+    if failures:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--references", default="results/reference", show_default=True, type=click.Path(file_okay=False))
+def reference(references):
+    """Regenerate the committed reference results (deliberately; never run by CI)."""
+    from .repro import make_references
+
+    for path in make_references(Path(references)):
+        click.echo(f"wrote {path}")
 
 
 def _per_seed(cfg: Config, run_name, seeds_text):

@@ -23,6 +23,7 @@ from .genotype import Genotype
 from .registry import SPACES, STRATEGIES, get_architecture
 from .results import RunDir, atomic_write_bytes, new_run_name, platform_info
 from .seeding import deterministic_torch, seed_everything
+from .checkpoint import capture_rng, load_checkpoint, restore_rng
 
 
 @dataclass
@@ -99,55 +100,84 @@ def guarded(run: RunDir, work):
 
 
 # --------------------------------------------------------------------------------------------------------- training
+TRAIN_SEED_OFFSET = 1_000_003  # final training reseeds at its start, so it never depends on how the search used the RNG
+
+
 def train_and_evaluate(session: Session, run: RunDir, space, genotype: Genotype, arch_name: str | None,
                        eval_untrained: bool = True) -> dict:
-    """Final training of one genotype from scratch with the profile's recipe, then IS/FID/KID of the EMA generator."""
+    """Final training of one genotype from scratch with the profile's recipe, then IS/FID/KID of the EMA generator.
+
+    Checkpoints every `checkpoint_every` G iterations hold everything needed to continue (weights, optimisers, EMA,
+    RNG states, data-stream position, best-so-far, cost clock); given a run directory holding one, training continues
+    from it and reaches the result an uninterrupted run reaches, bit for bit on CPU.
+    """
     cfg, device = session.cfg, session.device
+    seed_everything(cfg.seed + TRAIN_SEED_OFFSET)
     ctx = SearchContext(cfg, device, session.real, session.rng, session.clock, run.log)
     widths = ctx.widths(search=False)
     generator = space.build_generator(genotype, widths)
     discriminator = space.build_discriminator(genotype, widths)
     trainer = ctx.make_trainer(generator, discriminator)
-    run.write_json("arch.json", {
-        "genotype": genotype.to_dict(), "hash": genotype.stable_hash(), "description": space.describe(genotype),
-        "arch_name": arch_name, "params_g": count_params(generator), "params_d": count_params(discriminator),
-    })
     batches = ctx.real_batches(cfg.image_size, cfg.d_batch)
+    if not run.has("arch.json") or run.read_json("arch.json").get("hash") != genotype.stable_hash():
+        run.write_json("arch.json", {
+            "genotype": genotype.to_dict(), "hash": genotype.stable_hash(), "description": space.describe(genotype),
+            "arch_name": arch_name, "params_g": count_params(generator), "params_d": count_params(discriminator),
+        })
     flops = training_step_flops(generator, discriminator, cfg.latent_dim, session.real.to_float()[: cfg.d_batch].to(device),
                                 cfg.g_batch, cfg.n_critic)
 
-    untrained = None
-    if eval_untrained:
+    start_iter, untrained, best = 0, None, None
+    saved = load_checkpoint(run.file("checkpoint.pt")) if run.has("checkpoint.pt") else None
+    if saved is not None and saved.get("kind") == "train" and saved.get("genotype") == genotype.to_json():
+        trainer.load_state_dict(saved["trainer"])
+        batches.load_state_dict(saved["batches"])
+        session.clock.load_state_dict(saved["clock"])
+        untrained, best, start_iter = saved["untrained"], saved["best"], int(saved["iteration"])
+        restore_rng(saved["rng"], session.rng)
+        run.log("resume", iteration=start_iter)
+    elif eval_untrained:
         with session.clock.phase("eval"):
             untrained = evaluate(session, trainer.eval_generator)
         run.log("eval_untrained", **untrained)
 
-    best = None
-    start = time.perf_counter()
-    with session.clock.phase("train"), ctx.progress(cfg.train_iters, "train") as bar:
-        for it in range(1, cfg.train_iters + 1):
-            d_loss, g_loss = trainer.iteration(batches)
+    def checkpoint(iteration: int) -> None:
+        run.save_torch("checkpoint.pt", {
+            "kind": "train", "genotype": genotype.to_json(), "iteration": iteration, "trainer": trainer.state_dict(),
+            "batches": batches.state_dict(), "clock": session.clock.state_dict(), "untrained": untrained, "best": best,
+            "rng": capture_rng(session.rng), "generator_ema": trainer.eval_generator.state_dict(),
+        })
+
+    log_every = max(1, cfg.train_iters // 20)
+    with ctx.progress(cfg.train_iters, "train") as bar:
+        bar.update(start_iter)
+        for it in range(start_iter + 1, cfg.train_iters + 1):
+            with session.clock.phase("train"):
+                d_loss, g_loss = trainer.iteration(batches)
             bar.update(1)
-            if it % max(1, cfg.train_iters // 20) == 0 or it == cfg.train_iters:
+            if it % log_every == 0 or it == cfg.train_iters:
                 run.log("train", iter=it, d_loss=d_loss, g_loss=g_loss)
             if cfg.eval_every and it % cfg.eval_every == 0 and it < cfg.train_iters:
-                scores = evaluate(session, trainer.eval_generator)
+                with session.clock.phase("eval"):
+                    scores = evaluate(session, trainer.eval_generator)
                 run.log("eval", iter=it, **scores)
-                if best is None or scores["fid"] < best[0]["fid"]:
-                    best = (scores, it, {k: v.clone() for k, v in trainer.eval_generator.state_dict().items()})
+                if best is None or scores["fid"] < best["scores"]["fid"]:
+                    best = {"scores": scores, "iteration": it,
+                            "generator_ema": {k: v.clone() for k, v in trainer.eval_generator.state_dict().items()}}
+            if it % cfg.checkpoint_every == 0 and it < cfg.train_iters:
+                checkpoint(it)
     session.clock.note("train", steps=cfg.train_iters, flops_per_step=flops)
-    train_seconds = time.perf_counter() - start
 
     with session.clock.phase("eval"):
         final = evaluate(session, trainer.eval_generator)
     best_iter = cfg.train_iters
-    if best is not None and best[0]["fid"] < final["fid"]:
-        final, best_iter = best[0], best[1]
-        trainer.eval_generator.load_state_dict(best[2])
-    run.save_torch("checkpoint.pt", {"generator_ema": trainer.eval_generator.state_dict(), "genotype": genotype.to_json(),
-                                     "iteration": best_iter})
+    if best is not None and best["scores"]["fid"] < final["fid"]:
+        final, best_iter = best["scores"], best["iteration"]
+        trainer.eval_generator.load_state_dict(best["generator_ema"])
+    best = None  # the kept generator is now the EMA one
+    checkpoint(cfg.train_iters)
     write_samples(run, trainer.eval_generator, cfg.latent_dim, device)
-    metrics = {**final, "best_iter": best_iter, "train_seconds": round(train_seconds, 3)}
+    metrics = {**final, "best_iter": best_iter}
     if untrained is not None:
         metrics["untrained"] = untrained
     return metrics
@@ -202,7 +232,10 @@ def command_train(cfg: Config, arch: str, run_name: str | None = None) -> RunDir
     session = open_session(cfg)
     run = start_run(cfg, "train", f"train-{arch_name or genotype.space}", run_name, strategy=None,
                     space=genotype.space, arch_name=arch_name)
+    return _train_work(session, run, space, genotype, arch_name)
 
+
+def _train_work(session: Session, run: RunDir, space, genotype: Genotype, arch_name: str | None) -> RunDir:
     def work():
         metrics = train_and_evaluate(session, run, space, genotype, arch_name)
         write_metrics(run, session, metrics)
@@ -213,44 +246,86 @@ def command_train(cfg: Config, arch: str, run_name: str | None = None) -> RunDir
 
 def command_run(cfg: Config, strategy_name: str, space_name: str, run_name: str | None = None,
                 search_only: bool = False) -> RunDir:
+    strategy_cls, space = _check_pair(cfg, strategy_name, space_name)
+    session = open_session(cfg)
+    run = start_run(cfg, "run", f"{strategy_name}-{space_name}", run_name, strategy=strategy_name, space=space_name,
+                    arch_name=None, search_only=search_only)
+    return _search_work(session, run, strategy_cls, space, search_only)
+
+
+def _check_pair(cfg: Config, strategy_name: str, space_name: str):
     from .strategies.base import check_compatible
 
     strategy_cls = STRATEGIES.get(strategy_name)
     space = SPACES.get(space_name)()
     check_compatible(strategy_cls, space)
-    if len(cfg.stage_iters) < space.n_stages and strategy_name == "rl":
+    if space.n_stages > 1 and len(cfg.stage_iters) != space.n_stages:
         raise UserError(f"stage_iters {list(cfg.stage_iters)} has {len(cfg.stage_iters)} stages; space {space_name!r} "
-                        f"needs {space.n_stages} (one per stage)")
-    session = open_session(cfg)
-    run = start_run(cfg, "run", f"{strategy_name}-{space_name}", run_name, strategy=strategy_name, space=space_name,
-                    arch_name=None, search_only=search_only)
+                        f"has {space.n_stages} (give one count per stage, e.g. --stage-iters "
+                        f"{','.join(['1'] * space.n_stages)})")
+    return strategy_cls, space
+
+
+def _search_work(session: Session, run: RunDir, strategy_cls, space, search_only: bool) -> RunDir:
+    cfg = session.cfg
 
     def work():
-        ctx = SearchContext(cfg, session.device, session.real, session.rng, session.clock, run.log)
-        with session.clock.phase("search"):
+        if run.has("search.json"):  # resuming after the search finished: its result is final
+            searched = run.read_json("search.json")
+            best = Genotype.from_dict(searched["ranked"][0]["genotype"])
+            info = searched["info"]
+            run.log("resume", phase="train")
+        else:
+            rng = seed_everything(cfg.seed)
+            ctx = SearchContext(cfg, session.device, session.real, rng, session.clock, run.log)
             start = time.perf_counter()
-            result = strategy_cls(space, ctx).search()
+            with session.clock.phase("search"):
+                result = strategy_cls(space, ctx).search()
             search_wall = time.perf_counter() - start
-        if not result.ranked:
-            raise RuntimeError("the search returned no candidate")
-        useful = ctx.useful_seconds()
-        result.info.update(search_wall_s=round(search_wall, 3), useful_s=round(useful, 3),
-                           useful_fraction=round(useful / search_wall, 4) if search_wall > 0 else None)
-        session.clock.note("search", steps=sum(t.d_steps for t in ctx.trainers))
-        run.write_json("search.json", result.to_dict())
-        best = result.ranked[0]
-        run.log("derived", genotype=best.genotype.to_dict(), score=best.score)
+            if not result.ranked:
+                raise RuntimeError("the search returned no candidate")
+            useful = ctx.useful_seconds()
+            result.info.update(search_wall_s=round(search_wall, 3), useful_s=round(useful, 3),
+                               useful_fraction=round(useful / search_wall, 4) if search_wall > 0 else None)
+            session.clock.note("search", steps=sum(t.d_steps for t in ctx.trainers))
+            run.write_json("search.json", result.to_dict())
+            best, info = result.ranked[0].genotype, result.info
+            run.log("derived", genotype=best.to_dict(), score=result.ranked[0].score)
+        space.validate(best)
         if search_only:
-            run.write_json("arch.json", {"genotype": best.genotype.to_dict(), "hash": best.genotype.stable_hash(),
-                                         "description": space.describe(best.genotype), "arch_name": None})
-            write_metrics(run, session, {"search_only": True, "search": result.info})
+            run.write_json("arch.json", {"genotype": best.to_dict(), "hash": best.stable_hash(),
+                                         "description": space.describe(best), "arch_name": None})
+            write_metrics(run, session, {"search_only": True, "search": info})
             return
-        metrics = train_and_evaluate(session, run, space, best.genotype, None, eval_untrained=False)
-        metrics["search"] = result.info
+        metrics = train_and_evaluate(session, run, space, best, None, eval_untrained=False)
+        metrics["search"] = info
         write_metrics(run, session, metrics)
 
     guarded(run, work)
     return run
+
+
+def command_resume(run_path: str) -> RunDir:
+    """Continue an interrupted `train` or `run` from its run directory, with the configuration it was started with."""
+    from .config import make_config
+
+    run = RunDir.open(run_path)
+    info = run.read_json("run.json")
+    if info.get("status") == "finished" and run.has("metrics.json"):
+        raise UserError(f"run {run_path!r} has already finished; nothing to resume")
+    cfg = make_config(file_values=run.read_json("config.json"))
+    if info.get("command") == "train":
+        space, genotype, arch_name = resolve_architecture(str(run.path)) if run.has("arch.json") else \
+            resolve_architecture(info["arch_name"])
+        session = open_session(cfg)
+        run.update_run(status="running", reason=None)
+        run.log("resume", command="train")
+        return _train_work(session, run, space, genotype, arch_name)
+    strategy_cls, space = _check_pair(cfg, info["strategy"], info["space"])
+    session = open_session(cfg)
+    run.update_run(status="running", reason=None)
+    run.log("resume", command="run")
+    return _search_work(session, run, strategy_cls, space, bool(info.get("search_only")))
 
 
 def command_eval(run_path: str, n_fake: int | None = None) -> dict:
