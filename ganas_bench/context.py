@@ -16,7 +16,7 @@ from .config import Config
 from .cost import CostClock
 from .data import RealBatches, RealImages
 from .spaces.base import Widths
-from .training import GANTrainer, xavier_init
+from .training import GANTrainer
 
 
 class SearchContext:
@@ -46,11 +46,8 @@ class SearchContext:
         self._batch_streams += 1
         return RealBatches(images, batch_size, seed=self.config.seed * 1000 + self._batch_streams, device=self.device)
 
-    def make_trainer(self, generator, discriminator, *, init: bool = True, **kwargs) -> GANTrainer:
-        """The shared GAN step for these nets (xavier-initialised first unless init=False)."""
-        if init:
-            xavier_init(generator)
-            xavier_init(discriminator)
+    def make_trainer(self, generator, discriminator, **kwargs) -> GANTrainer:
+        """The shared GAN step for these nets (the space's builders have already initialised them as their paper does)."""
         trainer = GANTrainer(generator, discriminator, self.config, self.device, **kwargs)
         self.trainers.append(trainer)
         return trainer
