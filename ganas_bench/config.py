@@ -75,7 +75,8 @@ class Config:
     reset_window: int = field(default=500, metadata={"help": "dynamic-reset loss window (0 disables)"})
     reset_threshold: float = field(default=1e-3, metadata={"help": "dynamic-reset variance threshold"})
     # --- random search
-    random_candidates: int = field(default=8, metadata={"help": "architectures the random baseline scores"})
+    random_candidates: int = field(default=0, metadata={
+        "help": "architectures the random baseline scores (0: as many as rl's proxy evaluations, equal terms)"})
     random_scratch_steps: int = field(default=0, metadata={"help": "if > 0, train each candidate from scratch this many D steps"})
     # --- differentiable search
     search_epochs: float = field(default=2.0, metadata={"help": "epochs of differentiable search"})
@@ -112,7 +113,7 @@ PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
     "smoke": dict(
         profile="smoke", gf_dim=16, df_dim=16, search_gf_dim=8, search_df_dim=8, latent_dim=32, g_batch=32, d_batch=32,
         n_critic=1, train_iters=30, n_fake=256, kid_subset_size=128, checkpoint_every=10, stage_iters=(1, 1, 1),
-        shared_steps=4, proxy_samples=64, controller_steps=2, mlas_m=3, mlas_k=2, reset_window=0, random_candidates=3,
+        shared_steps=4, proxy_samples=64, controller_steps=2, mlas_m=3, mlas_k=2, reset_window=0,
         search_epochs=0.1, search_batch=32,
     ),
     "cifar10": dict(
@@ -120,14 +121,14 @@ PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
         search_gf_dim=128, search_df_dim=64, g_batch=128, d_batch=64, n_critic=5, train_iters=50000, eval_every=5000,
         n_fake=50000, kid_subset_size=1000, backbone="inception-v3-compat", checkpoint_every=1000,
         stage_iters=(15, 20, 30), shared_steps=11719, proxy_samples=5000, controller_steps=30, reset_window=500,
-        random_candidates=100, search_epochs=24.0, search_batch=120,
+        search_epochs=24.0, search_batch=120,
     ),
     "stl10": dict(
         profile="stl10", dataset="stl10", image_size=48, latent_dim=128, bottom_width=6, gf_dim=256, df_dim=128,
         search_gf_dim=128, search_df_dim=64, g_batch=128, d_batch=64, n_critic=5, train_iters=50000, eval_every=5000,
         n_fake=50000, kid_subset_size=1000, backbone="inception-v3-compat", checkpoint_every=1000,
         stage_iters=(15, 20, 30), shared_steps=11719, proxy_samples=5000, controller_steps=30, reset_window=500,
-        random_candidates=100, search_epochs=24.0, search_batch=120,
+        search_epochs=24.0, search_batch=120,
     ),
 }
 FIELD_NAMES = tuple(f.name for f in fields(Config))
@@ -223,9 +224,9 @@ def default_profile() -> str:
 _POSITIVE = (
     "image_size", "latent_dim", "bottom_width", "gf_dim", "df_dim", "search_gf_dim", "search_df_dim", "g_batch", "d_batch",
     "n_critic", "train_iters", "n_fake", "kid_subset_size", "checkpoint_every", "shared_steps", "proxy_samples",
-    "topk_retrain", "controller_steps", "controller_hidden", "mlas_m", "mlas_k", "random_candidates", "search_batch",
+    "topk_retrain", "controller_steps", "controller_hidden", "mlas_m", "mlas_k", "search_batch",
 )
-_NON_NEGATIVE = ("eval_every", "ema_start", "reset_window", "random_scratch_steps", "seed")
+_NON_NEGATIVE = ("eval_every", "ema_start", "reset_window", "random_candidates", "random_scratch_steps", "seed")
 _POSITIVE_FLOAT = ("lr_g", "lr_d", "controller_lr", "arch_lr", "search_epochs", "tau_max", "tau_min", "tau_anneal_epochs")
 
 

@@ -93,3 +93,21 @@ def test_trainer_state_round_trip_continues_identically():
         return trainer.ema.model.fc.weight
 
     assert torch.equal(run(6), run(3))
+
+
+def test_a_step_whose_loss_has_no_gradient_is_skipped_and_counted():
+    class ConstantD(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bias = nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):  # ignores its input: G's loss cannot depend on G
+            return self.bias.expand(x.shape[0], 1)
+
+    cfg = profile_defaults("smoke")
+    trainer = GANTrainer(_G(cfg.latent_dim), ConstantD(), cfg, torch.device("cpu"))
+    g0 = trainer.G.fc.weight.clone()
+    trainer.g_step()
+    assert trainer.skipped_steps == {"D": 0, "G": 1} and torch.equal(trainer.G.fc.weight, g0)
+    trainer.d_step(torch.rand(8, 1, 4, 4))
+    assert trainer.skipped_steps["D"] == 0

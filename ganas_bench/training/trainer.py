@@ -39,6 +39,7 @@ class GANTrainer:
         self.d_steps = 0
         self.g_steps = 0
         self.step_seconds = 0.0  # wall time inside GAN steps, for the search-efficiency report
+        self.skipped_steps = {"D": 0, "G": 0}  # steps whose loss had no gradient (see _apply)
 
     def z(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.cfg.latent_dim, device=self.device)
@@ -79,6 +80,11 @@ class GANTrainer:
     def _apply(self, loss: torch.Tensor, opt: torch.optim.Optimizer, who: str) -> None:
         if not math.isfinite(loss.item()):
             raise DivergedError(f"{who} loss is {loss.item()} after {self.d_steps} D steps / {self.g_steps} G steps")
+        if not loss.requires_grad:
+            # The loss does not depend on the weights being trained: e.g. a sampled AdversarialNAS D whose nodes all
+            # read `none` edges outputs a constant, so G gets no gradient. Nothing to learn from; count it, move on.
+            self.skipped_steps[who] += 1
+            return
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -1,0 +1,91 @@
+"""Random search: the honest baseline for the weight-sharing strategies, on rl's budget terms.
+
+Default (shared weights): the space's supernet trains at full resolution (its last stage) for the D steps rl's shared
+training would take, sum(stage_iters) iterations of `shared_steps` D steps, with a uniformly drawn architecture before
+every D step and the same step schedule and dynamic reset as rl (see `shared_training`). Then `random_candidates`
+uniform architectures, drawn before any training, are scored by the IS proxy on the shared weights; they are the result,
+best first.
+
+Proxy budget: rl scores sum(stage_iters) * controller_steps + n_stages * mlas_m architectures (`rl_proxy_evaluations`,
+e.g. 15 on the smoke profile at three stages). random scores exactly as many when `random_candidates` is 0 (the
+default, equal terms); a positive `random_candidates` overrides it. `info` reports both numbers.
+
+Variant (`random_scratch_steps` > 0): no supernet. Each candidate's standalone G and D (search widths) train from
+scratch for `random_scratch_steps` D steps (same schedule, no EMA) before it is scored: random_candidates *
+random_scratch_steps D steps in all. A candidate whose loss turns NaN/Inf is dropped from the ranking and counted.
+Randomness: ctx.rng for architectures, the global torch RNG for the GAN.
+"""
+from __future__ import annotations
+
+from ganas_bench.errors import UserError
+from ganas_bench.genotype import Genotype
+from ganas_bench.registry import register_strategy
+from ganas_bench.spaces.base import WeightSharing
+from ganas_bench.training import DivergedError
+
+from .base import SearchResult, Strategy
+from .rl import rl_proxy_evaluations
+from .shared_training import SharedTraining, critic_steps, rank
+
+
+@register_strategy("random")
+class RandomStrategy(Strategy):
+    name = "random"
+    description = "Random search: uniform architectures scored by the IS proxy on a uniformly trained supernet (or from scratch)"
+    requires = WeightSharing
+
+    def search(self) -> SearchResult:
+        cfg, ctx, space = self.ctx.config, self.ctx, self.space
+        n_candidates = cfg.random_candidates or rl_proxy_evaluations(cfg, space.n_stages)
+        genotypes = [space.sample(ctx.rng) for _ in range(n_candidates)]
+        if cfg.random_scratch_steps:
+            scored, info = self._score_from_scratch(genotypes)
+        else:
+            scored, info = self._score_on_shared_weights(genotypes)
+        curve = [{"step": i, "score": score} for i, (_, score) in enumerate(scored)]
+        ranked = rank(scored)
+        for c in ranked:
+            ctx.log("candidate", genotype=c.genotype.to_dict(), score=c.score)
+        info.update(architectures_evaluated=len(scored), rl_proxy_evaluations=rl_proxy_evaluations(cfg, space.n_stages))
+        return SearchResult(ranked=ranked, curve=curve, info=info)
+
+    def _score_on_shared_weights(self, genotypes: list[Genotype]) -> tuple[list[tuple[Genotype, float]], dict]:
+        cfg, ctx, space = self.ctx.config, self.ctx, self.space
+        shared = SharedTraining(space, ctx)
+        shared.enter_stage(space.n_stages - 1)
+        iterations = sum(cfg.stage_iters)
+        with ctx.progress(iterations, "random: shared training") as bar:
+            for _ in range(iterations):
+                if shared.train(cfg.shared_steps, lambda: space.sample(ctx.rng).choices) is not None:
+                    shared.reinitialise()
+                bar.update(1)
+        scored = []
+        with ctx.progress(len(genotypes), "random: scoring") as bar:
+            for genotype in genotypes:
+                scored.append((genotype, shared.score(genotype.choices)))
+                bar.update(1)
+        return scored, {"mode": "shared", "resets": shared.resets, "d_steps": shared.d_steps}
+
+    def _score_from_scratch(self, genotypes: list[Genotype]) -> tuple[list[tuple[Genotype, float]], dict]:
+        cfg, ctx, space = self.ctx.config, self.ctx, self.space
+        widths = ctx.widths(search=True)
+        batches = ctx.real_batches(widths.image_size, cfg.d_batch)
+        scored, d_steps, diverged = [], 0, 0
+        with ctx.progress(len(genotypes), "random: from scratch") as bar:
+            for genotype in genotypes:
+                trainer = ctx.make_trainer(space.build_generator(genotype, widths),
+                                           space.build_discriminator(genotype, widths), ema=False)
+                try:
+                    for _ in critic_steps(trainer, batches, cfg.random_scratch_steps):
+                        pass
+                except DivergedError as exc:
+                    diverged += 1
+                    ctx.log("candidate_diverged", genotype=genotype.to_dict(), error=str(exc))
+                else:
+                    scored.append((genotype, ctx.proxy_score(trainer.G)))
+                d_steps += trainer.d_steps
+                bar.update(1)
+        if not scored:
+            raise UserError(f"all {len(genotypes)} random candidates diverged within random_scratch_steps="
+                            f"{cfg.random_scratch_steps}; try a lower lr_g/lr_d or fewer steps")
+        return scored, {"mode": "scratch", "resets": 0, "d_steps": d_steps, "diverged": diverged}

@@ -1,0 +1,141 @@
+"""What the weight-sharing strategies (rl, random) share: training the supernet with one architecture per D step,
+AutoGAN's dynamic reset, the proxy score of an architecture on the shared weights, and ranking of scored genotypes.
+
+The step schedule is AutoGAN's `train_shared`: an architecture is set before every D step, and a G step (same
+architecture) follows the 1st, (n_critic+1)-th, ... D step of each search iteration. The losses are the harness's
+(`GANTrainer.d_step` / `g_step`); the supernet trains without EMA, as in the original search.
+"""
+from __future__ import annotations
+
+from collections import deque
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from ganas_bench.genotype import Genotype
+from ganas_bench.training import DivergedError
+
+from .base import Candidate
+
+COLLAPSED = "collapsed"
+DIVERGED = "diverged"
+
+
+def critic_steps(trainer, batches, n_d_steps: int, before_step: Callable[[], None] = lambda: None
+                 ) -> Iterator[tuple[float, float | None]]:
+    """`n_d_steps` D steps, a G step after D steps 1, 1 + n_critic, ...; yields (D loss, G loss or None) per D step."""
+    for step in range(n_d_steps):
+        before_step()
+        d_loss = trainer.d_step(next(batches))
+        g_loss = trainer.g_step() if step % trainer.cfg.n_critic == 0 else None
+        yield d_loss, g_loss
+
+
+class LossWindows:
+    """AutoGAN's dynamic-reset test: sliding windows of the last `size` G and D losses.
+
+    Once the G window is full (it fills n_critic times slower than D's), the shared GAN counts as collapsed when the
+    population variance of either window is below `threshold` (the paper says standard deviation; the code compares
+    variance, and so does this). `size` 0 disables the test.
+    """
+
+    def __init__(self, size: int, threshold: float):
+        self.size = int(size)
+        self.threshold = float(threshold)
+        self.g: deque[float] = deque(maxlen=self.size or None)
+        self.d: deque[float] = deque(maxlen=self.size or None)
+
+    def push(self, d_loss: float, g_loss: float | None) -> None:
+        if self.size:
+            self.d.append(d_loss)
+            if g_loss is not None:
+                self.g.append(g_loss)
+
+    def variances(self) -> tuple[float, float]:
+        return float(np.var(self.g)) if self.g else 0.0, float(np.var(self.d)) if self.d else 0.0
+
+    def collapsed(self) -> bool:
+        if not self.size or len(self.g) < self.size:
+            return False
+        var_g, var_d = self.variances()
+        return var_g < self.threshold or var_d < self.threshold
+
+    def clear(self) -> None:
+        self.g.clear()
+        self.d.clear()
+
+
+class SharedTraining:
+    """The supernet of `space` at search widths, its trainer, its real-data stream and its dynamic-reset state.
+
+    `enter_stage(s)` before training: it opens the real-data stream at that stage's resolution.
+    """
+
+    def __init__(self, space, ctx):
+        self.space = space
+        self.ctx = ctx
+        self.cfg = ctx.config
+        self.widths = ctx.widths(search=True)
+        self.windows = LossWindows(self.cfg.reset_window, self.cfg.reset_threshold)
+        self.resets = 0
+        self.d_steps = 0
+        self.proxy_evaluations = 0
+        self.stage = space.n_stages - 1
+        self.batches = None
+        self._build()
+
+    def _build(self) -> None:
+        self.shared = self.space.build_shared(self.widths)
+        self.trainer = self.ctx.make_trainer(self.shared.generator, self.shared.discriminator, ema=False)
+        self.shared.set_stage(self.stage)
+
+    def enter_stage(self, stage: int) -> int:
+        """Grow the supernet to `stage` and stream real images at that stage's resolution; returns the resolution."""
+        self.stage = stage
+        self.shared.set_stage(stage)
+        resolution = self.space.stage_resolution(stage, self.widths)
+        self.batches = self.ctx.real_batches(resolution, self.cfg.d_batch)
+        return resolution
+
+    def train(self, n_d_steps: int, next_arch: Callable[[], Sequence[int]]) -> str | None:
+        """Up to `n_d_steps` D steps, each on the architecture `next_arch()` returns (a full genotype or a prefix
+        covering the active stages). Stops early and returns COLLAPSED (dynamic reset) or DIVERGED (a NaN/Inf loss);
+        returns None when every step ran. The caller decides when to `reinitialise()`."""
+        steps = critic_steps(self.trainer, self.batches, n_d_steps, lambda: self.shared.set_arch(tuple(next_arch())))
+        try:
+            for d_loss, g_loss in steps:
+                self.d_steps += 1
+                self.windows.push(d_loss, g_loss)
+                if self.windows.collapsed():
+                    var_g, var_d = self.windows.variances()
+                    self.ctx.log("dynamic_reset", reason=COLLAPSED, stage=self.stage, d_steps=self.d_steps,
+                                 var_g=var_g, var_d=var_d, threshold=self.windows.threshold)
+                    self.windows.clear()
+                    return COLLAPSED
+        except DivergedError as exc:
+            self.ctx.log("dynamic_reset", reason=DIVERGED, stage=self.stage, d_steps=self.d_steps, error=str(exc))
+            self.windows.clear()
+            return DIVERGED
+        return None
+
+    def reinitialise(self) -> None:
+        """Fresh G and D (the space's init, then the harness's) and fresh optimisers, at the current stage; the data
+        stream and anything outside the supernet (the RL controller) are kept."""
+        self.resets += 1
+        self._build()
+
+    def score(self, choices: Sequence[int]) -> float:
+        """The proxy (IS) of the shared generator set to `choices` at the current stage."""
+        self.shared.set_arch(tuple(choices))
+        self.proxy_evaluations += 1
+        return self.ctx.proxy_score(self.shared.generator)
+
+
+def rank(scored: Sequence[tuple[Genotype, float]]) -> list[Candidate]:
+    """Candidates best first. A genotype scored more than once appears once, with the mean of its scores and the
+    number of evaluations in `info`; ties keep the order of first appearance."""
+    by_genotype: dict[Genotype, list[float]] = {}
+    for genotype, score in scored:
+        by_genotype.setdefault(genotype, []).append(float(score))
+    candidates = [Candidate(g, float(np.mean(s)), {"evaluations": len(s)}) for g, s in by_genotype.items()]
+    return sorted(candidates, key=lambda c: -c.score)
