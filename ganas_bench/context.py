@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .checkpoint import capture_rng, load_checkpoint, restore_rng
 from .config import Config
 from .cost import CostClock
 from .data import RealBatches, RealImages
@@ -21,16 +22,57 @@ from .training import GANTrainer
 
 class SearchContext:
     def __init__(self, cfg: Config, device: torch.device, real: RealImages, rng: np.random.Generator,
-                 clock: CostClock, log: Callable[..., None] | None = None):
+                 clock: CostClock, log: Callable[..., None] | None = None, store: "SearchStateStore | None" = None):
         self.config = cfg
         self.device = device
         self.real = real
         self.rng = rng
         self.clock = clock
         self._log = log
+        self._store = store
         self.trainers: list[GANTrainer] = []
         self.proxy_seconds = 0.0
         self._batch_streams = 0
+        self._retired_step_seconds = 0.0  # GAN-step time of trainers from before a resume
+        self._pending_rng: dict | None = None
+
+    # ------------------------------------------------------------------ search checkpoints
+    def save_search_state(self, state: dict) -> None:
+        """Checkpoint a strategy at a safe point. `state` holds tensors, numbers, strings, lists and dicts only; the
+        harness adds every RNG state, the cost clock and its own counters, and writes it atomically."""
+        if self._store is None:
+            return
+        harness = {"batch_streams": self._batch_streams, "proxy_seconds": self.proxy_seconds,
+                   "step_seconds": self.useful_seconds() - self.proxy_seconds}
+        self._store.save({"strategy": state, "harness": harness, "rng": capture_rng(self.rng),
+                          "clock": self.clock.state_dict()})
+        self.log("search_checkpoint")
+
+    def load_search_state(self) -> dict | None:
+        """The state last given to `save_search_state` in this run (clock and counters restored), or None.
+
+        The RNG states are restored only by `resume_rng()`, which the strategy calls once it has rebuilt (and so
+        re-initialised) every module the state is loaded into: from then on every random stream continues exactly where
+        the checkpoint left it."""
+        saved = self._store.load() if self._store is not None else None
+        if saved is None:
+            return None
+        harness = saved["harness"]
+        self.proxy_seconds = float(harness["proxy_seconds"])
+        self._retired_step_seconds = float(harness["step_seconds"]) - sum(t.step_seconds for t in self.trainers)
+        self.clock.load_state_dict(saved["clock"])
+        self._pending_rng = {"rng": saved["rng"], "batch_streams": int(harness["batch_streams"])}
+        self.log("search_resume")
+        return saved["strategy"]
+
+    def resume_rng(self) -> None:
+        """Restore the RNG states of the checkpoint `load_search_state` read, and the count of real-data streams opened
+        (each stream's seed derives from it), so streams opened later get the seeds they had in the uninterrupted run.
+        A no-op on a fresh start or when already done."""
+        if self._pending_rng is not None:
+            restore_rng(self._pending_rng["rng"], self.rng)
+            self._batch_streams = self._pending_rng["batch_streams"]
+            self._pending_rng = None
 
     def widths(self, search: bool = True) -> Widths:
         cfg = self.config
@@ -78,4 +120,20 @@ class SearchContext:
 
     def useful_seconds(self) -> float:
         """Wall time spent in GAN steps and metric forwards: the part of a search that is not Python overhead."""
-        return sum(t.step_seconds for t in self.trainers) + self.proxy_seconds
+        return self._retired_step_seconds + sum(t.step_seconds for t in self.trainers) + self.proxy_seconds
+
+
+class SearchStateStore:
+    """Where a run keeps its search checkpoint: `checkpoint.pt` of the run directory, tagged kind="search"."""
+
+    def __init__(self, run):
+        self.run = run
+
+    def save(self, payload: dict) -> None:
+        self.run.save_torch("checkpoint.pt", {"kind": "search", **payload})
+
+    def load(self) -> dict | None:
+        if not self.run.has("checkpoint.pt"):
+            return None
+        saved = load_checkpoint(self.run.file("checkpoint.pt"))
+        return saved if saved.get("kind") == "search" else None

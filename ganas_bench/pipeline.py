@@ -14,16 +14,18 @@ import numpy as np
 import torch
 
 from .config import Config
-from .context import SearchContext
+from .context import SearchContext, SearchStateStore
 from .cost import CostClock, cost_entry, count_params, training_step_flops
 from .data import RealImages, load_real_images
 from .device import resolve_device
 from .errors import UserError
 from .genotype import Genotype
 from .registry import SPACES, STRATEGIES, get_architecture
-from .results import RunDir, atomic_write_bytes, new_run_name, platform_info
+from .results import (RunDir, RunFailed, atomic_write_bytes, check_results_dir, is_storage_error, new_run_name,
+                      platform_info)
 from .seeding import deterministic_torch, seed_everything
-from .checkpoint import capture_rng, load_checkpoint, restore_rng
+from .checkpoint import capture_rng, check_train_checkpoint, load_checkpoint, restore_rng
+from .faults import fault_point
 
 
 @dataclass
@@ -54,7 +56,7 @@ def resolve_architecture(arch: str) -> tuple[object, Genotype, str | None]:
         data = RunDir.open(path).read_json("arch.json") if (path / "arch.json").is_file() else None
         if data is None:
             raise UserError(f"run directory {arch!r} has no arch.json (did its search finish?)")
-        genotype = Genotype.from_dict(data["genotype"])
+        genotype = Genotype.from_dict(data.get("genotype"))
         name = data.get("arch_name")
     elif arch.lstrip().startswith("{") or path.suffix == ".json":
         genotype = Genotype.from_json(path.read_text() if path.suffix == ".json" and path.is_file() else arch)
@@ -88,14 +90,28 @@ def finish_run(run: RunDir, status: str, reason: str | None = None) -> None:
 
 
 def guarded(run: RunDir, work):
-    """Run `work()`; on any failure mark the run failed with the reason (the exception still propagates)."""
+    """Run `work()`; on any failure mark the run failed with the reason; in every case release the run's lock.
+
+    The exception propagates, except that a storage error (disk full, read-only, no permission: `is_storage_error`)
+    comes back as `RunFailed`, which the CLI shows as one line. Recording the failure is best effort: on a full disk
+    run.json may not be writable either, and that must not hide the error that stopped the run.
+    """
     try:
-        result = work()
-    except BaseException as exc:  # KeyboardInterrupt included: the directory must say what happened
-        reason = f"{type(exc).__name__}: {exc}".strip()
-        finish_run(run, "failed", reason[:2000])
-        raise
-    finish_run(run, "finished")
+        try:
+            result = work()
+        except BaseException as exc:  # KeyboardInterrupt included: the directory must say what happened
+            reason = f"{type(exc).__name__}: {exc}".strip()[:2000]
+            try:
+                finish_run(run, "failed", reason)
+                recorded = True
+            except OSError:
+                recorded = False
+            if is_storage_error(exc):
+                raise RunFailed(run.path, reason, recorded) from exc
+            raise
+        finish_run(run, "finished")
+    finally:
+        run.unlock()
     return result
 
 
@@ -127,25 +143,32 @@ def train_and_evaluate(session: Session, run: RunDir, space, genotype: Genotype,
     flops = training_step_flops(generator, discriminator, cfg.latent_dim, session.real.to_float()[: cfg.d_batch].to(device),
                                 cfg.g_batch, cfg.n_critic)
 
-    start_iter, untrained, best = 0, None, None
+    start_iter, untrained, best, final = 0, None, None, None
     saved = load_checkpoint(run.file("checkpoint.pt")) if run.has("checkpoint.pt") else None
     if saved is not None and saved.get("kind") == "train" and saved.get("genotype") == genotype.to_json():
-        trainer.load_state_dict(saved["trainer"])
-        batches.load_state_dict(saved["batches"])
-        session.clock.load_state_dict(saved["clock"])
-        untrained, best, start_iter = saved["untrained"], saved["best"], int(saved["iteration"])
-        restore_rng(saved["rng"], session.rng)
+        check_train_checkpoint(saved, run.file("checkpoint.pt"))
+        try:
+            trainer.load_state_dict(saved["trainer"])
+            batches.load_state_dict(saved["batches"])
+            session.clock.load_state_dict(saved["clock"])
+            restore_rng(saved["rng"], session.rng)
+        except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
+            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+            raise UserError(f"checkpoint {str(run.file('checkpoint.pt'))!r} does not fit this run "
+                            f"({type(exc).__name__}: {first}); it is damaged or was written for another setup") from None
+        untrained, best, start_iter = saved.get("untrained"), saved.get("best"), saved["iteration"]
+        final = saved.get("final")  # present when the run was stopped after its final evaluation
         run.log("resume", iteration=start_iter)
     elif eval_untrained:
         with session.clock.phase("eval"):
             untrained = evaluate(session, trainer.eval_generator)
         run.log("eval_untrained", **untrained)
 
-    def checkpoint(iteration: int) -> None:
+    def checkpoint(iteration: int, final: dict | None = None) -> None:
         run.save_torch("checkpoint.pt", {
             "kind": "train", "genotype": genotype.to_json(), "iteration": iteration, "trainer": trainer.state_dict(),
             "batches": batches.state_dict(), "clock": session.clock.state_dict(), "untrained": untrained, "best": best,
-            "rng": capture_rng(session.rng), "generator_ema": trainer.eval_generator.state_dict(),
+            "rng": capture_rng(session.rng), "generator_ema": trainer.eval_generator.state_dict(), "final": final,
         })
 
     log_every = max(1, cfg.train_iters // 20)
@@ -168,16 +191,16 @@ def train_and_evaluate(session: Session, run: RunDir, space, genotype: Genotype,
                 checkpoint(it)
     session.clock.note("train", steps=cfg.train_iters, flops_per_step=flops)
 
-    with session.clock.phase("eval"):
-        final = evaluate(session, trainer.eval_generator)
-    best_iter = cfg.train_iters
-    if best is not None and best["scores"]["fid"] < final["fid"]:
-        final, best_iter = best["scores"], best["iteration"]
-        trainer.eval_generator.load_state_dict(best["generator_ema"])
-    best = None  # the kept generator is now the EMA one
-    checkpoint(cfg.train_iters)
+    if final is None:
+        with session.clock.phase("eval"):
+            final = {"scores": evaluate(session, trainer.eval_generator), "best_iter": cfg.train_iters}
+        if best is not None and best["scores"]["fid"] < final["scores"]["fid"]:
+            final = {"scores": best["scores"], "best_iter": best["iteration"]}
+            trainer.eval_generator.load_state_dict(best["generator_ema"])
+        best = None  # the kept generator is now the EMA one
+        checkpoint(cfg.train_iters, final)  # with the result: a resume from here re-evaluates nothing
     write_samples(run, trainer.eval_generator, cfg.latent_dim, device)
-    metrics = {**final, "best_iter": best_iter}
+    metrics = {**final["scores"], "best_iter": final["best_iter"]}
     if untrained is not None:
         metrics["untrained"] = untrained
     return metrics
@@ -199,6 +222,7 @@ def evaluate(session: Session, generator) -> dict:
     finally:
         generator.train(was_training)
     scores.update(dataset=cfg.dataset, image_size=cfg.image_size)
+    fault_point("evaluate")
     return scores
 
 
@@ -229,9 +253,10 @@ def write_metrics(run: RunDir, session: Session, metrics: dict) -> dict:
 # --------------------------------------------------------------------------------------------------------- commands
 def command_train(cfg: Config, arch: str, run_name: str | None = None) -> RunDir:
     space, genotype, arch_name = resolve_architecture(arch)
+    check_results_dir(cfg.results_dir)
     session = open_session(cfg)
     run = start_run(cfg, "train", f"train-{arch_name or genotype.space}", run_name, strategy=None,
-                    space=genotype.space, arch_name=arch_name)
+                    space=genotype.space, arch_name=arch_name, genotype=genotype.to_dict())
     return _train_work(session, run, space, genotype, arch_name)
 
 
@@ -247,6 +272,7 @@ def _train_work(session: Session, run: RunDir, space, genotype: Genotype, arch_n
 def command_run(cfg: Config, strategy_name: str, space_name: str, run_name: str | None = None,
                 search_only: bool = False) -> RunDir:
     strategy_cls, space = _check_pair(cfg, strategy_name, space_name)
+    check_results_dir(cfg.results_dir)
     session = open_session(cfg)
     run = start_run(cfg, "run", f"{strategy_name}-{space_name}", run_name, strategy=strategy_name, space=space_name,
                     arch_name=None, search_only=search_only)
@@ -277,11 +303,10 @@ def _search_work(session: Session, run: RunDir, strategy_cls, space, search_only
             run.log("resume", phase="train")
         else:
             rng = seed_everything(cfg.seed)
-            ctx = SearchContext(cfg, session.device, session.real, rng, session.clock, run.log)
-            start = time.perf_counter()
+            ctx = SearchContext(cfg, session.device, session.real, rng, session.clock, run.log, SearchStateStore(run))
             with session.clock.phase("search"):
                 result = strategy_cls(space, ctx).search()
-            search_wall = time.perf_counter() - start
+            search_wall = session.clock.phases["search"]["wall_s"]  # includes time before a resume
             if not result.ranked:
                 raise RuntimeError("the search returned no candidate")
             useful = ctx.useful_seconds()
@@ -306,26 +331,67 @@ def _search_work(session: Session, run: RunDir, strategy_cls, space, search_only
 
 
 def command_resume(run_path: str) -> RunDir:
-    """Continue an interrupted `train` or `run` from its run directory, with the configuration it was started with."""
+    """Continue an interrupted `train` or `run` from its run directory, with the configuration it was started with.
+
+    run.json, config.json, the architecture and the checkpoint are all checked before the first write, so a damaged or
+    hostile file gives one UserError and leaves the directory as it was. A run whose metrics.json exists (written last)
+    had finished and lost only its final status: that is recorded and nothing is redone.
+    """
     from .config import make_config
 
     run = RunDir.open(run_path)
     info = run.read_json("run.json")
-    if info.get("status") == "finished" and run.has("metrics.json"):
-        raise UserError(f"run {run_path!r} has already finished; nothing to resume")
+    command = info.get("command")
+    if command not in ("train", "run"):
+        raise UserError(f"{str(run.file('run.json'))!r} names command {command!r}; accepted: train, run")
+    if run.has("metrics.json"):
+        if info.get("status") == "finished":
+            raise UserError(f"run {run_path!r} has already finished; nothing to resume")
+        with run.lock():
+            finish_run(run, "finished")
+        return run
     cfg = make_config(file_values=run.read_json("config.json"))
-    if info.get("command") == "train":
-        space, genotype, arch_name = resolve_architecture(str(run.path)) if run.has("arch.json") else \
-            resolve_architecture(info["arch_name"])
+    if command == "train":
+        space, genotype, arch_name = _recorded_architecture(run, info)
+        _check_checkpoint(run, genotype)
         session = open_session(cfg)
+        run.lock()
         run.update_run(status="running", reason=None)
         run.log("resume", command="train")
         return _train_work(session, run, space, genotype, arch_name)
-    strategy_cls, space = _check_pair(cfg, info["strategy"], info["space"])
+    strategy_cls, space = _check_pair(cfg, info.get("strategy"), info.get("space"))
+    _check_checkpoint(run, None)
     session = open_session(cfg)
+    run.lock()
     run.update_run(status="running", reason=None)
     run.log("resume", command="run")
     return _search_work(session, run, strategy_cls, space, bool(info.get("search_only")))
+
+
+def _recorded_architecture(run: RunDir, info: dict) -> tuple[object, Genotype, str | None]:
+    """What a `train` run trains: its arch.json, else the genotype run.json recorded at the start."""
+    if run.has("arch.json"):
+        return resolve_architecture(str(run.path))
+    if "genotype" in info:
+        genotype = Genotype.from_dict(info["genotype"])
+        space = SPACES.get(genotype.space)()
+        return space, space.validate(genotype), info.get("arch_name")
+    raise UserError(f"run {str(run.path)!r} records no architecture (no arch.json, no genotype in run.json); "
+                    "start it again")
+
+
+def _check_checkpoint(run: RunDir, genotype: Genotype | None) -> None:
+    """Refuse a damaged checkpoint before anything is written: training would otherwise start over and replace it.
+    With `genotype` (a `train` run) the checkpoint must be a training checkpoint of that genotype."""
+    path = run.file("checkpoint.pt")
+    if not run.has("checkpoint.pt"):
+        return
+    state = load_checkpoint(path)
+    if genotype is not None or state.get("kind") == "train":
+        check_train_checkpoint(state, path)
+    if genotype is not None and (state["kind"] != "train" or state["genotype"] != genotype.to_json()):
+        raise UserError(f"checkpoint {str(path)!r} is not a training checkpoint of {genotype} (it holds kind "
+                        f"{state['kind']!r}, genotype {state['genotype']}); it does not belong to this run")
 
 
 def command_eval(run_path: str, n_fake: int | None = None) -> dict:
@@ -337,18 +403,21 @@ def command_eval(run_path: str, n_fake: int | None = None) -> dict:
         raise UserError(f"run {run_path!r} has no checkpoint.pt to evaluate (did its training finish?)")
     cfg = make_config(file_values=run.read_json("config.json"), overrides={"n_fake": n_fake})
     space, genotype, _ = resolve_architecture(str(run.path))
-    session = open_session(cfg)
-    try:
-        state = torch.load(run.file("checkpoint.pt"), map_location="cpu", weights_only=True)
-        generator = space.build_generator(genotype, SearchContext(cfg, session.device, session.real, session.rng,
-                                                                  session.clock).widths(search=False))
-        generator.load_state_dict(state["generator_ema"])
-    except (RuntimeError, KeyError, EOFError, OSError) as exc:
-        raise UserError(f"{str(run.file('checkpoint.pt'))!r} cannot be loaded: {str(exc).splitlines()[0]}") from None
-    generator.to(session.device)
-    with session.clock.phase("eval"):
-        scores = evaluate(session, generator)
-    scores["cost"] = session.clock.summary("eval")
-    run.write_json(f"eval-{cfg.n_fake}.json", scores)
-    run.log("eval", **{k: v for k, v in scores.items() if k != "cost"})
+    state = load_checkpoint(run.file("checkpoint.pt"))
+    with run.lock():
+        session = open_session(cfg)
+        try:
+            generator = space.build_generator(genotype, SearchContext(cfg, session.device, session.real, session.rng,
+                                                                      session.clock).widths(search=False))
+            generator.load_state_dict(state["generator_ema"])
+        except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"{str(run.file('checkpoint.pt'))!r} cannot be loaded into this run's generator: "
+                            f"{first}") from None
+        generator.to(session.device)
+        with session.clock.phase("eval"):
+            scores = evaluate(session, generator)
+        scores["cost"] = session.clock.summary("eval")
+        run.write_json(f"eval-{cfg.n_fake}.json", scores)
+        run.log("eval", **{k: v for k, v in scores.items() if k != "cost"})
     return scores

@@ -36,8 +36,12 @@ class RandomStrategy(Strategy):
 
     def search(self) -> SearchResult:
         cfg, ctx, space = self.ctx.config, self.ctx, self.space
-        n_candidates = cfg.random_candidates or rl_proxy_evaluations(cfg, space.n_stages)
-        genotypes = [space.sample(ctx.rng) for _ in range(n_candidates)]
+        self._saved = ctx.load_search_state()
+        if self._saved is not None:  # the candidates were drawn before the checkpoint: take them from it
+            genotypes = [Genotype(space.name, tuple(c)) for c in self._saved["genotypes"]]
+        else:
+            n_candidates = cfg.random_candidates or rl_proxy_evaluations(cfg, space.n_stages)
+            genotypes = [space.sample(ctx.rng) for _ in range(n_candidates)]
         if cfg.random_scratch_steps:
             scored, info = self._score_from_scratch(genotypes)
         else:
@@ -54,25 +58,47 @@ class RandomStrategy(Strategy):
         shared = SharedTraining(space, ctx)
         shared.enter_stage(space.n_stages - 1)
         iterations = sum(cfg.stage_iters)
+        trained, scored = 0, []
+        if self._saved is not None:
+            shared.load_state_dict(self._saved["shared"])
+            trained = int(self._saved["trained"])
+            scored = [(genotypes[i], float(score)) for i, score in enumerate(self._saved["scores"])]
+            ctx.resume_rng()
+
+        def checkpoint():
+            ctx.save_search_state({"genotypes": [list(g.choices) for g in genotypes], "shared": shared.state_dict(),
+                                   "trained": trained, "scores": [score for _, score in scored]})
+
         with ctx.progress(iterations, "random: shared training") as bar:
-            for _ in range(iterations):
+            bar.update(trained)
+            while trained < iterations:
                 if shared.train(cfg.shared_steps, lambda: space.sample(ctx.rng).choices) is not None:
                     shared.reinitialise()
+                trained += 1
                 bar.update(1)
-        scored = []
+                checkpoint()
         with ctx.progress(len(genotypes), "random: scoring") as bar:
-            for genotype in genotypes:
+            bar.update(len(scored))
+            for genotype in genotypes[len(scored):]:
                 scored.append((genotype, shared.score(genotype.choices)))
                 bar.update(1)
+                if len(scored) % cfg.checkpoint_every == 0:
+                    checkpoint()
         return scored, {"mode": "shared", "resets": shared.resets, "d_steps": shared.d_steps}
 
     def _score_from_scratch(self, genotypes: list[Genotype]) -> tuple[list[tuple[Genotype, float]], dict]:
         cfg, ctx, space = self.ctx.config, self.ctx, self.space
         widths = ctx.widths(search=True)
         batches = ctx.real_batches(widths.image_size, cfg.d_batch)
-        scored, d_steps, diverged = [], 0, 0
+        scored, done, d_steps, diverged = [], 0, 0, 0
+        if self._saved is not None:
+            batches.load_state_dict(self._saved["batches"])
+            done, d_steps, diverged = (int(self._saved[k]) for k in ("done", "d_steps", "diverged"))
+            scored = [(Genotype(space.name, tuple(c)), float(score)) for c, score in self._saved["scored"]]
+            ctx.resume_rng()
         with ctx.progress(len(genotypes), "random: from scratch") as bar:
-            for genotype in genotypes:
+            bar.update(done)
+            for genotype in genotypes[done:]:
                 trainer = ctx.make_trainer(space.build_generator(genotype, widths),
                                            space.build_discriminator(genotype, widths), ema=False)
                 try:
@@ -84,7 +110,11 @@ class RandomStrategy(Strategy):
                 else:
                     scored.append((genotype, ctx.proxy_score(trainer.G)))
                 d_steps += trainer.d_steps
+                done += 1
                 bar.update(1)
+                ctx.save_search_state({"genotypes": [list(g.choices) for g in genotypes], "done": done,
+                                       "d_steps": d_steps, "diverged": diverged, "batches": batches.state_dict(),
+                                       "scored": [[list(g.choices), score] for g, score in scored]})
         if not scored:
             raise UserError(f"all {len(genotypes)} random candidates diverged within random_scratch_steps="
                             f"{cfg.random_scratch_steps}; try a lower lr_g/lr_d or fewer steps")

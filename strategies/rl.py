@@ -76,20 +76,38 @@ class RLStrategy(Strategy):
         self.schedule = stage_schedule(ctx.config.stage_iters, space.n_stages)
 
     def search(self) -> SearchResult:
+        """The search loop; it checkpoints after every search iteration and, given one, continues from it."""
         cfg, ctx, space = self.ctx.config, self.ctx, self.space
         shared = SharedTraining(space, ctx)
         prefixes: list[Prefix] = []
         curve: list[dict] = []
-        iteration = 0
+        iteration, resume = 0, None
+        first_stage = 0
+        controller = reinforce = None
+        saved = ctx.load_search_state()
+        if saved is not None:
+            first_stage, iteration, resume = int(saved["stage"]), int(saved["iteration"]), saved
+            prefixes = [Prefix(tuple(p["choices"]), (p["h"], p["c"]), float(p["score"])) for p in saved["prefixes"]]
+            curve = list(saved["curve"])
         with ctx.progress(sum(self.schedule), "rl search") as bar:
-            for stage, n_iterations in enumerate(self.schedule):
+            bar.update(iteration)
+            for stage in range(first_stage, len(self.schedule)):
+                n_iterations = self.schedule[stage]
                 controller = self._new_controller(stage)
                 reinforce = Reinforce(controller, cfg.controller_lr, (cfg.beta1, cfg.beta2), cfg.entropy_coef,
                                       cfg.baseline_decay)
                 resolution = shared.enter_stage(stage)
-                ctx.log("rl_stage", stage=stage, iterations=n_iterations, resolution=resolution,
-                        prefixes=[list(p.choices) for p in prefixes])
-                for _ in range(n_iterations):
+                done_in_stage = 0
+                if resume is not None:
+                    controller.load_state_dict(resume["controller"])
+                    reinforce.optimizer.load_state_dict(resume["controller_optimizer"])
+                    shared.load_state_dict(resume["shared"])
+                    done_in_stage, resume = int(resume["done_in_stage"]), None
+                    ctx.resume_rng()
+                else:
+                    ctx.log("rl_stage", stage=stage, iterations=n_iterations, resolution=resolution,
+                            prefixes=[list(p.choices) for p in prefixes])
+                for in_stage in range(done_in_stage, n_iterations):
                     stop = shared.train(cfg.shared_steps, lambda: self._draw_without_grad(controller, prefixes))
                     if stop == DIVERGED:
                         shared.reinitialise()
@@ -106,6 +124,13 @@ class RLStrategy(Strategy):
                         shared.reinitialise()
                     iteration += 1
                     bar.update(1)
+                    ctx.save_search_state({
+                        "stage": stage, "done_in_stage": in_stage + 1, "iteration": iteration,
+                        "controller": controller.state_dict(), "controller_optimizer": reinforce.optimizer.state_dict(),
+                        "shared": shared.state_dict(), "curve": curve,
+                        "prefixes": [{"choices": list(p.choices), "h": p.hidden[0], "c": p.hidden[1], "score": p.score}
+                                     for p in prefixes],
+                    })
                 scored = self._draw_and_score(controller, prefixes, shared)
                 if stage < len(self.schedule) - 1:
                     prefixes = scored[:cfg.mlas_k]

@@ -64,6 +64,14 @@ class LossWindows:
         self.g.clear()
         self.d.clear()
 
+    def state_dict(self) -> dict:
+        return {"g": list(self.g), "d": list(self.d)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.clear()
+        self.g.extend(state["g"])
+        self.d.extend(state["d"])
+
 
 class SharedTraining:
     """The supernet of `space` at search widths, its trainer, its real-data stream and its dynamic-reset state.
@@ -123,6 +131,22 @@ class SharedTraining:
         stream and anything outside the supernet (the RL controller) are kept."""
         self.resets += 1
         self._build()
+
+    def state_dict(self) -> dict:
+        """Everything needed to continue training exactly: weights, optimisers, reset windows, counters, data position."""
+        return {"trainer": self.trainer.state_dict(), "windows": self.windows.state_dict(), "resets": self.resets,
+                "d_steps": self.d_steps, "proxy_evaluations": self.proxy_evaluations, "stage": self.stage,
+                "batches": self.batches.state_dict() if self.batches is not None else None}
+
+    def load_state_dict(self, state: dict) -> None:
+        if int(state["stage"]) != self.stage:
+            self.enter_stage(int(state["stage"]))
+        self.trainer.load_state_dict(state["trainer"])
+        self.windows.load_state_dict(state["windows"])
+        self.resets, self.d_steps = int(state["resets"]), int(state["d_steps"])
+        self.proxy_evaluations = int(state["proxy_evaluations"])
+        if state["batches"] is not None:
+            self.batches.load_state_dict(state["batches"])
 
     def score(self, choices: Sequence[int]) -> float:
         """The proxy (IS) of the shared generator set to `choices` at the current stage."""

@@ -1,0 +1,73 @@
+"""A search interrupted after any of its checkpoints continues to exactly the result an uninterrupted search reaches."""
+import io
+
+import pytest
+import torch
+
+from ganas_bench.strategies.random_search import RandomStrategy
+from ganas_bench.strategies.rl import RLStrategy
+
+from test_strategy_rl_fake_supernet import FakeContext, FakeSpace, single_torch_thread, smoke  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
+
+
+class Interrupted(Exception):
+    pass
+
+
+class MemoryStore:
+    """Keeps the last checkpoint as bytes that must load with weights_only=True; can interrupt after N saves."""
+
+    def __init__(self, stop_after=None):
+        self.blob = None
+        self.saves = 0
+        self.stop_after = stop_after
+
+    def save(self, payload):
+        buf = io.BytesIO()
+        torch.save({"kind": "search", **payload}, buf)
+        self.blob = buf.getvalue()
+        self.saves += 1
+        if self.stop_after is not None and self.saves == self.stop_after:
+            raise Interrupted
+
+    def load(self):
+        if self.blob is None:
+            return None
+        return torch.load(io.BytesIO(self.blob), weights_only=True)
+
+
+def run(strategy_cls, cfg, store=None):
+    ctx = FakeContext(cfg)
+    ctx._store = store
+    return strategy_cls(FakeSpace(), ctx).search()
+
+
+def summary(result):
+    return [(c.genotype.choices, c.score) for c in result.ranked], result.curve, {
+        k: v for k, v in result.info.items() if k not in ("search_wall_s", "useful_s", "useful_fraction")}
+
+
+CASES = {
+    "rl": (RLStrategy, dict(stage_iters=(1, 2, 1), shared_steps=3, controller_steps=2, mlas_m=3, mlas_k=2,
+                            proxy_samples=16)),
+    "random-shared": (RandomStrategy, dict(stage_iters=(1, 1, 1), shared_steps=3, random_candidates=4,
+                                           checkpoint_every=2, proxy_samples=16)),
+    "random-scratch": (RandomStrategy, dict(random_candidates=3, random_scratch_steps=2, proxy_samples=16)),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_search_resumed_after_each_checkpoint_matches_the_uninterrupted_search(case):
+    strategy_cls, changes = CASES[case]
+    cfg = smoke(**changes)
+    counting = MemoryStore()
+    reference = summary(run(strategy_cls, cfg, counting))
+    assert counting.saves >= 2, "the search should checkpoint more than once"
+    for stop_after in range(1, counting.saves):
+        store = MemoryStore(stop_after)
+        with pytest.raises(Interrupted):
+            run(strategy_cls, cfg, store)
+        store.stop_after = None
+        assert summary(run(strategy_cls, cfg, store)) == reference, f"resumed after checkpoint {stop_after}"
