@@ -1,8 +1,11 @@
 """Test-wide settings.
 
-One torch thread: the suite's networks are tiny, so a second thread costs more in synchronisation than it gives, and on a
-machine shared with other work it costs far more. Every comparison inside the suite is made under this same setting.
+One torch thread and one BLAS thread: the suite's networks are tiny, so a second thread costs more in synchronisation
+than it gives, and on a machine shared with other work it costs far more. Every comparison inside the suite is made under
+this same setting (the `make repro` check runs the CLI with its default threads, as its references were made).
 """
 import torch
+from threadpoolctl import threadpool_limits
 
 torch.set_num_threads(1)
+threadpool_limits(1)

@@ -25,7 +25,7 @@ def resize_to_uint8(images: torch.Tensor, size: int, chunk: int = RESIZE_CHUNK) 
     uint8 mirrors the papers, whose resized PIL images were uint8 too.
     """
     n, c = images.shape[:2]
-    out = torch.empty((n, c, size, size), dtype=torch.uint8)
+    out = torch.empty((n, c, size, size), dtype=torch.uint8, device=images.device)
     for start in range(0, n, chunk):
         part = images[start:start + chunk].to(torch.float32)
         part = F.interpolate(part, size=(size, size), mode="bilinear", align_corners=False, antialias=True)

@@ -1,0 +1,60 @@
+"""The differentiable strategy end to end, smoke profile, on the real relaxed supernets (autogan: G only;
+adversarialnas: G and D)."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from ganas_bench.config import profile_defaults
+from ganas_bench.context import SearchContext
+from ganas_bench.cost import CostClock
+from ganas_bench.data import load_real_images
+from ganas_bench.registry import SPACES, STRATEGIES
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Small nets: on a shared 2-core machine a second intra-op thread mostly spins."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_real_images("digits", image_size=16)
+
+
+def run_search(space_name, real, **changes):
+    cfg = profile_defaults("smoke").replace(**changes)
+    torch.manual_seed(cfg.seed)
+    space = SPACES.get(space_name)()
+    events = []
+    ctx = SearchContext(cfg, torch.device("cpu"), real, np.random.default_rng(cfg.seed), CostClock(torch.device("cpu")),
+                        lambda event, **fields: events.append(event))
+    return STRATEGIES.get("differentiable")(space, ctx).search(), space, ctx, events
+
+
+@pytest.mark.parametrize("space_name, searches_d", [("autogan", False), ("adversarialnas", True)])
+def test_smoke_search_derives_a_valid_genotype_and_moves_the_alphas(digits, space_name, searches_d):
+    result, space, ctx, events = run_search(space_name, digits, arch_lr=3e-2)
+    (best,) = result.ranked
+    assert space.validate(best.genotype) == best.genotype and best.genotype.space == space_name
+    assert math.isfinite(best.score) and best.score >= 1.0
+    info = result.info
+    assert info["searched_discriminator"] is searches_d
+    assert info["d_arch_steps"] == (info["iterations"] if searches_d else 0)
+    assert info["g_arch_steps"] == info["g_steps"] == info["iterations"]  # smoke: n_critic 1
+    first, last = result.curve[0], result.curve[-1]
+    assert last["step"] == info["iterations"] and events.count("alphas") == len(result.curve)
+    assert set(last["entropies"]) == set(first["entropies"]) and len(last["entropies"]) == len(space.decisions())
+    assert last["entropy"] < first["entropy"]  # 6 steps at a large arch_lr sharpen the distributions
+    assert ctx.trainers[0].d_steps == info["iterations"] and ctx.trainers[0].ema is None
+
+
+def test_smoke_search_on_adversarialnas_is_deterministic_under_a_seed(digits):
+    first = run_search("adversarialnas", digits, search_epochs=0.02)[0]  # one iteration: all four steps
+    second = run_search("adversarialnas", digits, search_epochs=0.02)[0]
+    assert first.info["iterations"] == 1 and first.to_dict() == second.to_dict()
