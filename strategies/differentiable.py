@@ -81,6 +81,16 @@ class AdversarialArchSearch:
         cfg = self.cfg
         return make_adam(params, cfg.arch_lr, cfg.arch_beta1, cfg.arch_beta2, cfg.arch_weight_decay)
 
+    def state_dict(self) -> dict:
+        return {"opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict() if self.opt_d else None,
+                "d_arch_steps": self.d_arch_steps, "g_arch_steps": self.g_arch_steps}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.opt_g.load_state_dict(state["opt_g"])
+        if self.opt_d is not None:
+            self.opt_d.load_state_dict(state["opt_d"])
+        self.d_arch_steps, self.g_arch_steps = int(state["d_arch_steps"]), int(state["g_arch_steps"])
+
     def d_arch_step(self, real: torch.Tensor) -> float:
         """Hinge D loss on `real` and G(fresh z) (no gradient into G), one Adam step on D's alphas only."""
         G, D = self.relaxed.generator, self.relaxed.discriminator
@@ -158,12 +168,23 @@ class DifferentiableStrategy(Strategy):
         def temperature(epochs_done: int) -> float:
             return tau_schedule(epochs_done + 1, cfg.tau_max, cfg.tau_min, cfg.tau_anneal_epochs)
 
-        epoch, tau = 0, temperature(0)
-        relaxed.set_relaxation(tau, cfg.gumbel)
-        curve = [self._record(relaxed, 0, per_epoch, tau, None, None)]
+        epoch, tau, first = 0, temperature(0), 0
         d_loss = g_loss = None
+        saved = ctx.load_search_state()
+        if saved is not None:
+            trainer.load_state_dict(saved["trainer"])  # the relaxed G and D, alphas included, and weight optimisers
+            search.load_state_dict(saved["arch"])
+            batches.load_state_dict(saved["batches"])
+            first, epoch, tau = int(saved["step"]), int(saved["epoch"]), float(saved["tau"])
+            d_loss, g_loss, curve = saved["d_loss"], saved["g_loss"], list(saved["curve"])
+            relaxed.set_relaxation(tau, cfg.gumbel)
+            ctx.resume_rng()
+        else:
+            relaxed.set_relaxation(tau, cfg.gumbel)
+            curve = [self._record(relaxed, 0, per_epoch, tau, None, None)]
         with ctx.progress(total, "differentiable search") as bar:
-            for step in range(total):
+            bar.update(first)
+            for step in range(first, total):
                 if step // per_epoch != epoch:
                     epoch = step // per_epoch
                     tau = temperature(epoch)
@@ -173,6 +194,12 @@ class DifferentiableStrategy(Strategy):
                 bar.update(1)
                 if (step + 1) % record_every == 0 or step + 1 == total:
                     curve.append(self._record(relaxed, step + 1, per_epoch, tau, d_loss, g_loss))
+                if (step + 1) % cfg.checkpoint_every == 0 and step + 1 < total:
+                    ctx.save_search_state({
+                        "step": step + 1, "epoch": epoch, "tau": tau, "d_loss": d_loss, "g_loss": g_loss,
+                        "curve": curve, "trainer": trainer.state_dict(), "arch": search.state_dict(),
+                        "batches": batches.state_dict(),
+                    })
 
         genotype = self.space.validate(relaxed.derive())
         relaxed.set_relaxation(tau, False)

@@ -71,3 +71,28 @@ def test_search_resumed_after_each_checkpoint_matches_the_uninterrupted_search(c
             run(strategy_cls, cfg, store)
         store.stop_after = None
         assert summary(run(strategy_cls, cfg, store)) == reference, f"resumed after checkpoint {stop_after}"
+
+
+def test_differentiable_search_resumed_after_each_checkpoint_matches_the_uninterrupted_search():
+    from ganas_bench.data import load_real_images
+    from ganas_bench.strategies.differentiable import DifferentiableStrategy
+
+    import test_strategy_differentiable_search as fakes
+
+    real = load_real_images("digits", image_size=16)
+    cfg = fakes.smoke(search_epochs=0.2, checkpoint_every=3)
+
+    def run_differentiable(store):
+        ctx = fakes.context(cfg, real)
+        ctx._store = store
+        return summary(DifferentiableStrategy(fakes.FakeSpace(), ctx).search())
+
+    counting = MemoryStore()
+    reference = run_differentiable(counting)
+    assert counting.saves >= 2
+    for stop_after in range(1, counting.saves + 1):
+        store = MemoryStore(stop_after)
+        with pytest.raises(Interrupted):
+            run_differentiable(store)
+        store.stop_after = None
+        assert run_differentiable(store) == reference, f"resumed after checkpoint {stop_after}"
