@@ -52,7 +52,7 @@ class Config:
     ema_start: int = field(default=0, metadata={"help": "G iteration at which the EMA starts tracking"})
     # --- final training and evaluation
     recipe: str = field(default="equal", metadata={"help": "final-training recipe: equal (one per profile) or paper"})
-    train_iters: int = field(default=1500, metadata={"help": "generator iterations of final training"})
+    train_iters: int = field(default=1000, metadata={"help": "generator iterations of final training"})
     eval_every: int = field(default=0, metadata={"help": "evaluate every N G iterations and keep the best (0: at end)"})
     n_fake: int = field(default=2000, metadata={"help": "generated samples for IS/FID/KID"})
     kid_subset_size: int = field(default=1000, metadata={"help": "KID subset size"})
@@ -81,7 +81,8 @@ class Config:
     # --- differentiable search
     search_epochs: float = field(default=2.0, metadata={"help": "epochs of differentiable search"})
     search_batch: int = field(default=64, metadata={"help": "real batch of differentiable search (split in halves)"})
-    arch_lr: float = field(default=3e-4, metadata={"help": "architecture-parameter Adam learning rate"})
+    arch_lr: float = field(default=2e-2, metadata={
+        "help": "architecture-parameter Adam learning rate (tiny/smoke: raised from the paper's 3e-4 for ~30 steps)"})
     arch_beta1: float = field(default=0.5, metadata={"help": "architecture Adam beta1"})
     arch_beta2: float = field(default=0.999, metadata={"help": "architecture Adam beta2"})
     arch_weight_decay: float = field(default=1e-4, metadata={"help": "architecture Adam weight decay"})
@@ -121,14 +122,14 @@ PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
         search_gf_dim=128, search_df_dim=64, g_batch=128, d_batch=64, n_critic=5, train_iters=50000, eval_every=5000,
         n_fake=50000, kid_subset_size=1000, backbone="inception-v3-compat", checkpoint_every=1000,
         stage_iters=(15, 20, 30), shared_steps=11719, proxy_samples=5000, controller_steps=30, reset_window=500,
-        search_epochs=24.0, search_batch=120,
+        search_epochs=24.0, search_batch=120, arch_lr=3e-4,
     ),
     "stl10": dict(
         profile="stl10", dataset="stl10", image_size=48, latent_dim=128, bottom_width=6, gf_dim=256, df_dim=128,
         search_gf_dim=128, search_df_dim=64, g_batch=128, d_batch=64, n_critic=5, train_iters=50000, eval_every=5000,
         n_fake=50000, kid_subset_size=1000, backbone="inception-v3-compat", checkpoint_every=1000,
         stage_iters=(15, 20, 30), shared_steps=11719, proxy_samples=5000, controller_steps=30, reset_window=500,
-        search_epochs=24.0, search_batch=120,
+        search_epochs=24.0, search_batch=120, arch_lr=3e-4,
     ),
 }
 FIELD_NAMES = tuple(f.name for f in fields(Config))

@@ -20,6 +20,7 @@ def test_paper_profiles_carry_the_papers_numbers():
     assert (c10.g_batch, c10.d_batch, c10.n_critic, c10.train_iters) == (128, 64, 5, 50000)
     assert (c10.beta1, c10.beta2, c10.ema_decay, c10.n_fake) == (0.0, 0.9, 0.999, 50000)
     assert c10.stage_iters == (15, 20, 30) and c10.controller_steps == 30 and c10.proxy_samples == 5000
+    assert (c10.arch_lr, c10.arch_beta1, c10.arch_beta2, c10.search_batch) == (3e-4, 0.5, 0.999, 120)
     stl = profile_defaults("stl10")
     assert (stl.image_size, stl.bottom_width, stl.dataset) == (48, 6, "stl10")
 
