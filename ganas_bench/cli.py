@@ -1,5 +1,15 @@
 """`ganas-bench`: the command line. Every Config field is an option (`--field-name`), generated from the dataclass so the
-CLI, config files and the API share one table of defaults; `--help` shows each field's default per profile."""
+CLI, config files and the API share one table of defaults; `--help` shows each field's default per profile.
+
+Exit codes, each failure shown as one line on stderr:
+- 0   done
+- 1   a run that had started failed on its storage (disk full, read-only, no permission): its run.json records why and
+      `--resume` continues it once the cause is fixed; the same storage errors outside a run also exit 1. Any other
+      failure inside a run is a bug: recorded in run.json, then the traceback.
+- 2   bad input (`UserError`): refused before a run starts, or a damaged run directory refused before anything in it
+      is changed
+- 130 interrupted (Ctrl-C); the run is marked failed and `--resume` continues it
+"""
 from __future__ import annotations
 
 import json
@@ -11,6 +21,7 @@ import click
 
 from .config import FIELD_NAMES, PROFILES, Config, load_config_file, make_config, profile_defaults
 from .errors import UserError
+from .results import RunFailed, is_storage_error
 
 DEFAULT_ARCHITECTURE = "autogan_cifar10_a"
 _CLICK_TYPES = {"int": int, "float": float, "str": str, "tuple": str}
@@ -158,6 +169,23 @@ def tables(runs_dir, published, out):
 
 
 @cli.command()
+@click.option("--arch", default=DEFAULT_ARCHITECTURE, show_default=True,
+              help="a registered architecture name, a run directory, or a genotype JSON file")
+@click.option("--sustained-tflops", type=float, default=15.0, show_default=True,
+              help="TFLOP/s your GPU actually sustains on this workload (an assumption: measure yours)")
+@config_options
+def estimate(arch, sustained_tflops, config_file, profile, **values):
+    """FLOPs of one final-training iteration at the profile's widths and the GPU-hours they imply."""
+    from .estimate import estimate_training
+    from .pipeline import resolve_architecture
+
+    cfg = build_config(config_file, profile, values)
+    space, genotype, _ = resolve_architecture(arch)
+    result = estimate_training(cfg, space, genotype, sustained_tflops)
+    click.echo(json.dumps(result, indent=2))
+
+
+@cli.command()
 @click.option("--references", default="results/reference", show_default=True, type=click.Path(file_okay=False))
 def repro(references):
     """Re-run every committed reference (smoke profile, seed 0) and fail on any drift."""
@@ -213,6 +241,14 @@ def main(argv=None):
     except UserError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except RunFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        if not is_storage_error(exc):
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)

@@ -5,6 +5,7 @@ run has started, a failure marks its directory `failed` with the reason and neve
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import time
 from dataclasses import dataclass
@@ -56,8 +57,12 @@ def resolve_architecture(arch: str) -> tuple[object, Genotype, str | None]:
         data = RunDir.open(path).read_json("arch.json") if (path / "arch.json").is_file() else None
         if data is None:
             raise UserError(f"run directory {arch!r} has no arch.json (did its search finish?)")
-        genotype = Genotype.from_dict(data.get("genotype"))
-        name = data.get("arch_name")
+        try:
+            genotype = Genotype.from_dict(data.get("genotype"))
+            space = SPACES.get(genotype.space)()
+            return space, space.validate(genotype), data.get("arch_name")
+        except UserError as exc:
+            raise UserError(f"{str(path / 'arch.json')!r}: {exc}") from None
     elif arch.lstrip().startswith("{") or path.suffix == ".json":
         genotype = Genotype.from_json(path.read_text() if path.suffix == ".json" and path.is_file() else arch)
         name = None
@@ -127,6 +132,10 @@ def train_and_evaluate(session: Session, run: RunDir, space, genotype: Genotype,
     RNG states, data-stream position, best-so-far, cost clock); given a run directory holding one, training continues
     from it and reaches the result an uninterrupted run reaches, bit for bit on CPU.
     """
+    overrides = space.paper_recipe(session.cfg.profile) if session.cfg.recipe == "paper" else {}
+    if overrides:
+        session = dataclasses.replace(session, cfg=session.cfg.replace(**overrides))
+        run.log("recipe", recipe="paper", overrides=overrides)
     cfg, device = session.cfg, session.device
     seed_everything(cfg.seed + TRAIN_SEED_OFFSET)
     ctx = SearchContext(cfg, device, session.real, session.rng, session.clock, run.log)
@@ -155,7 +164,7 @@ def train_and_evaluate(session: Session, run: RunDir, space, genotype: Genotype,
         except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
             first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
             raise UserError(f"checkpoint {str(run.file('checkpoint.pt'))!r} does not fit this run "
-                            f"({type(exc).__name__}: {first}); it is damaged or was written for another setup") from None
+                            f"({type(exc).__name__}: {first}); it is damaged or written for another setup") from None
         untrained, best, start_iter = saved.get("untrained"), saved.get("best"), saved["iteration"]
         final = saved.get("final")  # present when the run was stopped after its final evaluation
         run.log("resume", iteration=start_iter)

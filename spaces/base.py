@@ -103,6 +103,12 @@ class SearchSpace(ABC):
             parts.append(f"{d.name}={d.labels[value] if d.labels else value}")
         return ", ".join(parts)
 
+    def paper_recipe(self, profile: str) -> dict:
+        """Config overrides that make final training follow this space's paper on `profile` (`--recipe paper`).
+
+        Empty by default: the profile's own numbers are then the paper's (AutoGAN's, for cifar10 / stl10)."""
+        return {}
+
     def published(self) -> dict[str, Genotype]:
         from ganas_bench.registry import architectures
 

@@ -79,6 +79,16 @@ class AdversarialNASSpace(SearchSpace, WeightSharing, Differentiable):
         choices = self.validate(genotype).choices
         return choices[:N_G], choices[N_G:]
 
+    def paper_recipe(self, profile: str) -> dict:
+        """AdversarialNAS's own final training: latent 120; CIFAR-10 G batch 80, D batch 40, 600 epochs (50,000 / 40
+        D steps per epoch, n_critic 5: 150,000 G iterations); STL-10 gf 270, G batch 256, D batch 128 (the epochs of the
+        CIFAR-10 recipe, as its STL-10 number of epochs is not given separately)."""
+        if profile == "cifar10":
+            return {"latent_dim": 120, "gf_dim": 256, "g_batch": 80, "d_batch": 40, "train_iters": 150_000}
+        if profile == "stl10":
+            return {"latent_dim": 120, "gf_dim": 270, "g_batch": 256, "d_batch": 128, "train_iters": 150_000}
+        return {}
+
     def build_generator(self, genotype: Genotype, widths: Widths) -> nn.Module:
         return AdversarialNASGenerator(self.split(genotype)[0], widths)
 

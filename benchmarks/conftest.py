@@ -1,0 +1,1 @@
+"""Speed measurements (pytest-benchmark), run by `make bench`. Each reports images per second in extra_info."""
