@@ -4,8 +4,12 @@ One torch thread and one BLAS thread: the suite's networks are tiny, so a second
 than it gives, and on a machine shared with other work it costs far more. Every comparison inside the suite is made under
 this same setting (the `make repro` check runs the CLI with its default threads, as its references were made).
 """
-import torch
-from threadpoolctl import threadpool_limits
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as ganas_bench/__init__.py; must precede torch's import
+
+import torch  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 torch.set_num_threads(1)
 threadpool_limits(1)
