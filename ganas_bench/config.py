@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -182,9 +183,11 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     """Read a JSON or YAML mapping of field -> value."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UserError(f"cannot read config file {str(path)!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"config file {str(path)!r} is not UTF-8 text; expected a JSON or YAML mapping") from None
     try:
         if path.suffix.lower() in (".yaml", ".yml"):
             import yaml
@@ -251,6 +254,11 @@ def validate(cfg: Config) -> Config:
     for name in _NON_NEGATIVE:
         if getattr(cfg, name) < 0:
             bad(name, "an integer >= 0")
+    for f in fields(cfg):
+        if f.type == "float" and not math.isfinite(getattr(cfg, f.name)):
+            bad(f.name, "a finite number")
+    if cfg.seed >= 2**32:
+        bad("seed", "an integer in 0..2**32-1")
     for name in _POSITIVE_FLOAT:
         if not getattr(cfg, name) > 0:
             bad(name, "a number > 0")

@@ -41,8 +41,8 @@ class Genotype:
     def from_json(cls, text: str) -> "Genotype":
         try:
             data = json.loads(text)
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise UserError(f"genotype is not valid JSON ({exc})") from None
+        except (ValueError, TypeError, RecursionError) as exc:  # JSONDecodeError is a ValueError; deep nesting recurses
+            raise UserError(f"genotype is not valid JSON ({type(exc).__name__}: {str(exc)[:200]})") from None
         return cls.from_dict(data)
 
     def stable_hash(self) -> str:

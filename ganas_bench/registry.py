@@ -67,7 +67,7 @@ class Registry(Generic[T]):
 
     def get(self, name: str) -> T:
         self._load()
-        if name not in self._items:
+        if not isinstance(name, str) or name not in self._items:
             raise UserError(f"unknown {self.kind} {name!r}; choose one of: {', '.join(self.names())}")
         return self._items[name]
 

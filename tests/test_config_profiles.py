@@ -80,3 +80,9 @@ def test_config_is_frozen():
     cfg = Config()
     with pytest.raises(Exception):
         cfg.seed = 3
+
+
+@pytest.mark.parametrize("field,value", [("lr_g", float("inf")), ("entropy_coef", float("nan")), ("seed", 2**32)])
+def test_non_finite_numbers_and_oversized_seeds_are_refused(field, value):
+    with pytest.raises(UserError, match=f"invalid {field}="):
+        make_config(profile="tiny", overrides={field: value})

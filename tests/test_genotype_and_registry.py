@@ -53,3 +53,8 @@ def test_entry_point_groups_are_declared_for_plugins():
     strategies = {ep.name for ep in entry_points(group="ganas_bench.strategies")}
     assert {"autogan", "adversarialnas"} <= spaces
     assert {"rl", "random", "differentiable"} <= strategies
+
+
+def test_a_name_that_is_not_a_string_is_a_user_error():
+    with pytest.raises(UserError, match="unknown search space 3"):
+        SPACES.get(3)
