@@ -19,10 +19,10 @@ run: $(STAMP)
 	$(BIN)/ganas-bench run --strategy rl --space autogan
 
 test: $(STAMP)
-	$(PY) -m pytest tests -q -p no:cacheprovider
+	$(PY) -m pytest tests -p no:cacheprovider
 
 bench: $(STAMP)
-	$(PY) -m pytest benchmarks -q -p no:cacheprovider --benchmark-only
+	$(PY) -m pytest benchmarks -p no:cacheprovider --benchmark-only
 
 tables: $(STAMP)
 	$(BIN)/ganas-bench tables

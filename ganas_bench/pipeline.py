@@ -16,7 +16,7 @@ import torch
 
 from .config import Config
 from .context import SearchContext, SearchStateStore
-from .cost import CostClock, cost_entry, count_params, training_step_flops
+from .cost import CostClock, count_params, training_step_flops
 from .data import RealImages, load_real_images
 from .device import resolve_device
 from .errors import UserError

@@ -1,5 +1,4 @@
 """Bad input at the command line: one line naming the bad value and what is accepted, exit code 2, no run directory."""
-import json
 import subprocess
 import sys
 

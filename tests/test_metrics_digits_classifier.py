@@ -2,25 +2,11 @@
 import numpy as np
 import pytest
 import torch
-from threadpoolctl import threadpool_limits
 
 from ganas_bench.data.digits import digits_split, load_digits_images
 from ganas_bench.errors import UserError
 from ganas_bench.metrics.digits_classifier import WEIGHTS_PATH, load_digits_classifier, resize_uint8
 from ganas_bench.metrics.train_digits_classifier import SHIPPED_HELD_OUT, digits_train_test, held_out_fingerprint, train
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch and one BLAS thread: on this shared 2-core machine, threads spinning against other processes make
-    these tests several times slower (FID's eigendecomposition, KID's kernels, convolutions). Speed only."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1, user_api="blas"):
-            yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

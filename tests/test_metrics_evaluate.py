@@ -1,7 +1,6 @@
 """IS / FID / KID through torch-fidelity with the digits-classifier backbone: sanity, determinism, caching, checks."""
 import pytest
 import torch
-from threadpoolctl import threadpool_limits
 from torch import nn
 
 from ganas_bench.data.digits import digits_split, load_digits_images
@@ -9,19 +8,6 @@ from ganas_bench.errors import UserError
 from ganas_bench.metrics import evaluate_generator, inception_score, quantise
 
 KEYS = {"is_mean", "is_std", "fid", "kid_mean", "kid_std", "n_fake", "n_real", "backbone", "reference_split"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch and one BLAS thread: on this shared 2-core machine, threads spinning against other processes make
-    these tests several times slower (FID's eigendecomposition, KID's kernels, convolutions). Speed only."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1, user_api="blas"):
-            yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 class ReplayGenerator(nn.Module):

@@ -9,25 +9,11 @@ import urllib.error
 
 import pytest
 import torch
-from threadpoolctl import threadpool_limits
 from torch import nn
 
 from ganas_bench.errors import UserError
 from ganas_bench.metrics import evaluate_generator, untrained_inception_state_dict
 from ganas_bench.metrics.inception_weights import WEIGHTS_FILENAME, resolve_inception_weights
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch and one BLAS thread: on this shared 2-core machine, threads spinning against other processes make
-    these tests several times slower (FID's eigendecomposition, KID's kernels, convolutions). Speed only."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1, user_api="blas"):
-            yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 class TinyRGBGenerator(nn.Module):

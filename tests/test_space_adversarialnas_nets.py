@@ -10,15 +10,6 @@ TINY = Widths(latent_dim=64, bottom_width=2, gf_dim=8, df_dim=8, channels=1, ima
 CIFAR10 = Widths(latent_dim=120, bottom_width=4, gf_dim=256, df_dim=128, channels=3, image_size=32)
 STL10 = Widths(latent_dim=120, bottom_width=6, gf_dim=270, df_dim=128, channels=3, image_size=48)
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny nets run fastest on one thread; on a loaded machine extra threads only spin."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 
 @pytest.fixture(scope="module")
 def space():

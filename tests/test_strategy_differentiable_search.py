@@ -153,15 +153,6 @@ class NotRelaxable(SearchSpace):
     build_discriminator = FakeSpace.build_discriminator
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """These nets are tiny: on a shared 2-core machine a second intra-op thread costs ~20x in spinning."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def digits():
     return load_real_images("digits", image_size=16)

@@ -13,15 +13,6 @@ from ganas_bench.data import load_real_images
 from ganas_bench.registry import SPACES, STRATEGIES
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Small nets: on a shared 2-core machine a second intra-op thread mostly spins."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def digits():
     return load_real_images("digits", image_size=16)

@@ -4,9 +4,7 @@ import pytest
 from ganas_bench.registry import STRATEGIES
 from ganas_bench.strategies.random_search import RandomStrategy
 
-from test_strategy_rl_fake_supernet import FakeContext, FakeSpace, single_torch_thread, smoke  # noqa: F401
-
-pytestmark = pytest.mark.usefixtures("single_torch_thread")
+from test_strategy_rl_fake_supernet import FakeContext, FakeSpace, smoke  # noqa: F401
 
 
 def run_random(space=None, **changes):

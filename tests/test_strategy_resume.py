@@ -7,9 +7,7 @@ import torch
 from ganas_bench.strategies.random_search import RandomStrategy
 from ganas_bench.strategies.rl import RLStrategy
 
-from test_strategy_rl_fake_supernet import FakeContext, FakeSpace, single_torch_thread, smoke  # noqa: F401
-
-pytestmark = pytest.mark.usefixtures("single_torch_thread")
+from test_strategy_rl_fake_supernet import FakeContext, FakeSpace, smoke  # noqa: F401
 
 
 class Interrupted(Exception):

@@ -1,13 +1,9 @@
 """The REINFORCE controller: what a sample holds, that its log-probability is the policy's, and that updates learn."""
-import pytest
 import torch
 import torch.nn.functional as F
 
 from ganas_bench.strategies.controller import Controller, Reinforce
 
-from test_strategy_rl_fake_supernet import single_torch_thread  # noqa: F401
-
-pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 
 def replay_log_prob(controller, tokens, start=None):

@@ -138,16 +138,6 @@ def smoke(**changes):
     return profile_defaults("smoke").replace(**changes)
 
 
-@pytest.fixture(scope="module")
-def single_torch_thread():
-    """One intra-op thread while a test trains: on a 2-core machine shared by parallel test runs, torch's two threads
-    spin against the others' (measured ~10x slower on these tiny nets). The previous setting is restored."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 # ----------------------------------------------------------------------------------------------- the fake is real
 @pytest.fixture
 def widths():

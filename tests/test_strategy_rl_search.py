@@ -9,9 +9,7 @@ from ganas_bench.spaces.base import SearchSpace, WeightSharing
 from ganas_bench.strategies.rl import RLStrategy, rl_proxy_evaluations, stage_schedule
 from ganas_bench.strategies.shared_training import LossWindows, SharedTraining
 
-from test_strategy_rl_fake_supernet import FakeContext, FakeSpace, single_torch_thread, smoke  # noqa: F401
-
-pytestmark = pytest.mark.usefixtures("single_torch_thread")
+from test_strategy_rl_fake_supernet import FakeContext, FakeSpace, smoke  # noqa: F401
 
 
 def run_rl(space=None, **changes):
