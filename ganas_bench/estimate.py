@@ -17,6 +17,8 @@ from .spaces.base import Widths
 def estimate_training(cfg: Config, space, genotype, sustained_tflops: float) -> dict:
     if not sustained_tflops > 0:
         raise UserError(f"invalid --sustained-tflops {sustained_tflops!r}; accepted: a number > 0")
+    if cfg.recipe == "paper":
+        cfg = cfg.replace(**space.paper_recipe(cfg.profile))
     widths = Widths(cfg.latent_dim, cfg.bottom_width, cfg.gf_dim, cfg.df_dim, cfg.channels, cfg.image_size)
     generator = space.build_generator(genotype, widths)
     discriminator = space.build_discriminator(genotype, widths)
@@ -24,7 +26,7 @@ def estimate_training(cfg: Config, space, genotype, sustained_tflops: float) -> 
     flops = training_step_flops(generator, discriminator, cfg.latent_dim, real, cfg.g_batch, cfg.n_critic)
     total = flops * cfg.train_iters
     return {
-        "profile": cfg.profile, "params_g": count_params(generator), "params_d": count_params(discriminator),
+        "profile": cfg.profile, "recipe": cfg.recipe, "params_g": count_params(generator), "params_d": count_params(discriminator),
         "flops_per_iteration": flops, "iterations": cfg.train_iters, "total_flops": total,
         "sustained_tflops": sustained_tflops, "estimated_gpu_hours": total / (sustained_tflops * 1e12) / 3600.0,
         "note": "estimate: total FLOPs / assumed sustained throughput; excludes evaluation and data loading",

@@ -46,3 +46,10 @@ def test_paper_recipe_gives_adversarialnas_its_own_final_training():
 def test_autogan_paper_recipe_is_the_profile_itself():
     space, _ = arch("autogan_cifar10_a")
     assert space.paper_recipe("cifar10") == {}
+
+
+def test_estimate_follows_the_paper_recipe_when_asked():
+    space, genotype = arch("adversarialnas_cifar10")
+    equal = estimate_training(make_config(profile="smoke"), space, genotype, 10.0)
+    paper = estimate_training(make_config(profile="smoke", overrides={"recipe": "paper"}), space, genotype, 10.0)
+    assert paper == {**equal, "recipe": "paper"}  # smoke has no paper recipe of its own
