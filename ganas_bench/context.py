@@ -116,7 +116,8 @@ class SearchContext:
             self._log(event, **fields)
 
     def progress(self, total: int, desc: str):
-        return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True, mininterval=1.0)
+        # disable=None: a bar on a terminal, silence in logs and CI
+        return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True, mininterval=1.0, disable=None)
 
     def useful_seconds(self) -> float:
         """Wall time spent in GAN steps and metric forwards: the part of a search that is not Python overhead."""
