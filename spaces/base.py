@@ -42,6 +42,14 @@ class Widths:
     channels: int
     image_size: int
 
+    def require_positive(self, *names: str) -> "Widths":
+        """One clear error for the first of `names` that is not an integer >= 1 (every builder checks its own subset)."""
+        for name in names:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise UserError(f"invalid {name}={value!r}; accepted: an integer >= 1")
+        return self
+
 
 class SearchSpace(ABC):
     """A set of GAN architectures with a fixed sequence of categorical decisions."""

@@ -22,9 +22,7 @@ from .layout import D_CELLS, D_EDGES, d_op_names
 
 
 def check_discriminator_widths(widths: Widths) -> None:
-    for field in ("df_dim", "channels"):
-        if getattr(widths, field) < 1:
-            raise UserError(f"invalid {field}={getattr(widths, field)}; accepted: an integer >= 1")
+    widths.require_positive("df_dim", "channels")
     if widths.image_size < 16 or widths.image_size % 16:
         raise UserError(
             f"invalid image_size={widths.image_size} for the searched discriminator; accepted: a multiple of 16, "

@@ -43,9 +43,7 @@ def latent_chunks(latent_dim: int, n: int) -> tuple[int, ...]:
 
 
 def check_generator_widths(widths: Widths) -> None:
-    for field in ("latent_dim", "bottom_width", "gf_dim", "channels"):
-        if getattr(widths, field) < 1:
-            raise UserError(f"invalid {field}={getattr(widths, field)}; accepted: an integer >= 1")
+    widths.require_positive("latent_dim", "bottom_width", "gf_dim", "channels")
     if widths.image_size != 8 * widths.bottom_width:
         raise UserError(
             f"invalid image_size={widths.image_size}; accepted: 8 x bottom_width ({8 * widths.bottom_width}), "

@@ -8,10 +8,7 @@ from .encoding import N_CELLS
 
 
 def check_widths(widths: Widths) -> Widths:
-    for field in ("latent_dim", "bottom_width", "gf_dim", "df_dim", "channels", "image_size"):
-        value = getattr(widths, field)
-        if not isinstance(value, int) or value < 1:
-            raise UserError(f"widths.{field}={value!r} must be a positive integer")
+    widths.require_positive("latent_dim", "bottom_width", "gf_dim", "df_dim", "channels", "image_size")
     if widths.bottom_width * 2**N_CELLS != widths.image_size:
         raise UserError(
             f"widths.image_size={widths.image_size} does not match bottom_width={widths.bottom_width}: AutoGAN's "
