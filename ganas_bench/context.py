@@ -6,12 +6,14 @@ written against this class runs unchanged on the tiny profile and on a GPU.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .candidates import Attempt, check_output, failure_reason, release_memory
 from .checkpoint import capture_rng, load_checkpoint, restore_rng
 from .config import Config
 from .cost import CostClock
@@ -32,6 +34,7 @@ class SearchContext:
         self._store = store
         self.trainers: list[GANTrainer] = []
         self.proxy_seconds = 0.0
+        self.failed_candidates = 0
         self._batch_streams = 0
         self._retired_step_seconds = 0.0  # GAN-step time of trainers from before a resume
         self._pending_rng: dict | None = None
@@ -43,7 +46,8 @@ class SearchContext:
         if self._store is None:
             return
         harness = {"batch_streams": self._batch_streams, "proxy_seconds": self.proxy_seconds,
-                   "step_seconds": self.useful_seconds() - self.proxy_seconds}
+                   "step_seconds": self.useful_seconds() - self.proxy_seconds,
+                   "failed_candidates": self.failed_candidates}
         self._store.save({"strategy": state, "harness": harness, "rng": capture_rng(self.rng),
                           "clock": self.clock.state_dict()})
         self.log("search_checkpoint")
@@ -59,6 +63,7 @@ class SearchContext:
             return None
         harness = saved["harness"]
         self.proxy_seconds = float(harness["proxy_seconds"])
+        self.failed_candidates = int(harness.get("failed_candidates", 0))
         self._retired_step_seconds = float(harness["step_seconds"]) - sum(t.step_seconds for t in self.trainers)
         self.clock.load_state_dict(saved["clock"])
         self._pending_rng = {"rng": saved["rng"], "batch_streams": int(harness["batch_streams"])}
@@ -94,14 +99,40 @@ class SearchContext:
         self.trainers.append(trainer)
         return trainer
 
+    @contextmanager
+    def candidate(self, choices: Sequence[int], phase: str) -> Iterator[Attempt]:
+        """Wrap one candidate's work (`phase`: what was being done, e.g. "score"): when it diverges, gives NaN/Inf or
+        collapsed output, or runs out of memory, the failure is logged with its reason and counted, the device's cache
+        freed, and the caller sees `attempt.failed` instead of an exception (see ganas_bench/candidates.py)."""
+        attempt = Attempt()
+        try:
+            yield attempt
+        except Exception as exc:
+            reason = failure_reason(exc)
+            if reason is None:
+                raise
+            attempt.failed, attempt.reason = True, reason
+        if attempt.failed:  # outside the except block: the traceback, and the tensors it holds, are gone
+            self.record_failure(choices, phase, attempt.reason)
+
+    def record_failure(self, choices: Sequence[int], phase: str, reason: str) -> None:
+        """Count and log one failed candidate and free the device's cache (call it outside any `except` block)."""
+        release_memory(self.device)
+        self.failed_candidates += 1
+        self.log("candidate_failed", choices=[int(c) for c in choices], phase=phase, reason=reason)
+
     def proxy_score(self, generator, n: int | None = None) -> float:
-        """Inception score (mean over 10 splits) of `generator` on n samples with the profile's backbone."""
+        """Inception score (mean over 10 splits) of `generator` on n samples with the profile's backbone.
+
+        Raises `CandidateFailed` first when the generator's output is NaN/Inf or collapsed (`check_output`), so a broken
+        candidate never gets a number that looks like a score."""
         from .metrics import inception_score
 
         start = time.perf_counter()
         was_training = generator.training
         generator.eval()
         try:
+            check_output(generator, self.config.latent_dim, self.device)
             mean, _ = inception_score(
                 generator, self.config.latent_dim, n=n or self.config.proxy_samples, backbone=self.config.backbone,
                 device=self.device, inception_weights=self.config.inception_weights or None,

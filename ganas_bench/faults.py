@@ -7,6 +7,8 @@ this process send SIGKILL to the process itself: no `finally`, no `except`, no b
 Points:
 - `atomic_write:<file name>`  half the new bytes are in the temp file, nothing renamed yet (results.atomic_write_bytes)
 - `evaluate`                  IS/FID/KID computed and not yet returned (pipeline.evaluate)
+- `search_step`               before a search D step (rl/random shared training, differentiable iteration) or after one
+                              (random from scratch)
 """
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from .genotype import Genotype
 from .registry import SPACES, STRATEGIES, get_architecture
 from .results import (RunDir, RunFailed, atomic_write_bytes, check_results_dir, is_storage_error, new_run_name,
                       platform_info)
-from .seeding import deterministic_torch, seed_everything
+from .seeding import deterministic_torch, seed_everything, untouched_rng
 from .checkpoint import capture_rng, check_train_checkpoint, load_checkpoint, restore_rng
 from .faults import fault_point
 
@@ -222,12 +222,13 @@ def evaluate(session: Session, generator) -> dict:
     was_training = generator.training
     generator.eval()
     try:
-        scores = evaluate_generator(
-            generator, cfg.latent_dim, session.real.uint8, n_fake=cfg.n_fake, backbone=cfg.backbone,
-            device=session.device, kid_subset_size=cfg.kid_subset_size,
-            cache_name=f"{cfg.dataset}-{cfg.image_size}-{len(session.real)}-{cfg.backbone}",
-            inception_weights=cfg.inception_weights or None, reference_split=session.real.split,
-        )
+        with untouched_rng(session.device):  # evaluating must not change what is trained next
+            scores = evaluate_generator(
+                generator, cfg.latent_dim, session.real.uint8, n_fake=cfg.n_fake, backbone=cfg.backbone,
+                device=session.device, kid_subset_size=cfg.kid_subset_size,
+                cache_name=f"{cfg.dataset}-{cfg.image_size}-{len(session.real)}-{cfg.backbone}",
+                inception_weights=cfg.inception_weights or None, reference_split=session.real.split,
+            )
     finally:
         generator.train(was_training)
     scores.update(dataset=cfg.dataset, image_size=cfg.image_size)
@@ -319,7 +320,7 @@ def _search_work(session: Session, run: RunDir, strategy_cls, space, search_only
             if not result.ranked:
                 raise RuntimeError("the search returned no candidate")
             useful = ctx.useful_seconds()
-            result.info.update(search_wall_s=round(search_wall, 3), useful_s=round(useful, 3),
+            result.info.update(failed_candidates=ctx.failed_candidates, search_wall_s=round(search_wall, 3), useful_s=round(useful, 3),
                                useful_fraction=round(useful / search_wall, 4) if search_wall > 0 else None)
             session.clock.note("search", steps=sum(t.d_steps for t in ctx.trainers))
             run.write_json("search.json", result.to_dict())
@@ -331,7 +332,7 @@ def _search_work(session: Session, run: RunDir, strategy_cls, space, search_only
                                          "description": space.describe(best), "arch_name": None})
             write_metrics(run, session, {"search_only": True, "search": info})
             return
-        metrics = train_and_evaluate(session, run, space, best, None, eval_untrained=False)
+        metrics = train_and_evaluate(session, run, space, best, None)  # untrained too: guards the retraining
         metrics["search"] = info
         write_metrics(run, session, metrics)
 

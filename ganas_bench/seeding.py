@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import random
+from contextlib import contextmanager
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -30,3 +32,24 @@ def rng_state(np_rng: np.random.Generator | None = None) -> dict:
     if np_rng is not None:
         state["numpy_generator"] = np_rng.bit_generator.state
     return state
+
+
+@contextmanager
+def untouched_rng(device: torch.device) -> Iterator[None]:
+    """Run the block without moving any global random stream (Python, NumPy, torch CPU and `device`'s).
+
+    Evaluation runs inside it: torch-fidelity's data loaders draw their seeds from the global torch RNG, and a run must
+    train the same whether or not (and however often) it is evaluated on the way."""
+    saved = (random.getstate(), np.random.get_state(), torch.get_rng_state())
+    on_device = (torch.cuda.get_rng_state_all() if device.type == "cuda"
+                 else torch.mps.get_rng_state() if device.type == "mps" else None)
+    try:
+        yield
+    finally:
+        random.setstate(saved[0])
+        np.random.set_state(saved[1])
+        torch.set_rng_state(saved[2])
+        if device.type == "cuda":
+            torch.cuda.set_rng_state_all(on_device)
+        elif device.type == "mps":
+            torch.mps.set_rng_state(on_device)

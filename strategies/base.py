@@ -22,7 +22,7 @@ from ganas_bench.genotype import Genotype
 @dataclass
 class Candidate:
     genotype: Genotype
-    score: float
+    score: float | None  # None: the candidate could not be scored (see ganas_bench/candidates.py)
     info: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

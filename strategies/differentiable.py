@@ -36,6 +36,10 @@ mixes weights trained under different alphas and temperatures; no EMA copy is ke
 running statistics), and the space's deterministic relaxation at the final temperature (`set_relaxation(tau, False)`:
 no Gumbel noise, so the score does not depend on a draw).
 
+Failures: a NaN/Inf loss stops the search (there is one supernet and no reset rule in the paper; the run is marked
+failed with the reason). When the final proxy score fails (NaN/Inf or collapsed output, out of memory), the derived
+genotype is still the result, with score None and a `candidate_failed` event.
+
 Differences from the released code, on purpose: G's architecture and weight steps use `g_batch` latents (the original
 uses its G batch, which equals its search batch, 120); it never scores the derived genotype, only validates its EMA
 supernet every 10 epochs (overwriting the live weights - a bug not reproduced here).
@@ -50,6 +54,7 @@ import torch
 from torch import nn
 
 from ganas_bench.errors import UserError
+from ganas_bench.faults import fault_point
 from ganas_bench.registry import register_strategy
 from ganas_bench.spaces.base import Differentiable, RelaxedGAN
 from ganas_bench.training import DivergedError, GANTrainer, hinge_d_loss, hinge_g_loss
@@ -189,6 +194,7 @@ class DifferentiableStrategy(Strategy):
                     epoch = step // per_epoch
                     tau = temperature(epoch)
                     relaxed.set_relaxation(tau, cfg.gumbel)
+                fault_point("search_step")
                 d_loss, g_new = search.iteration(step, batches.next())
                 g_loss = g_new if g_new is not None else g_loss
                 bar.update(1)
@@ -203,7 +209,9 @@ class DifferentiableStrategy(Strategy):
 
         genotype = self.space.validate(relaxed.derive())
         relaxed.set_relaxation(tau, False)
-        score = ctx.proxy_score(relaxed.generator)
+        score = None  # stays None when the relaxed generator's output is broken (logged as candidate_failed)
+        with ctx.candidate(genotype.choices, "score"):
+            score = ctx.proxy_score(relaxed.generator)
         final_entropy = curve[-1]["entropy"]
         info = {
             "iterations": total, "batches_per_epoch": per_epoch, "epochs": round(total / per_epoch, 4),

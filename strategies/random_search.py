@@ -12,7 +12,10 @@ default, equal terms); a positive `random_candidates` overrides it. `info` repor
 
 Variant (`random_scratch_steps` > 0): no supernet. Each candidate's standalone G and D (search widths) train from
 scratch for `random_scratch_steps` D steps (same schedule, no EMA) before it is scored: random_candidates *
-random_scratch_steps D steps in all. A candidate whose loss turns NaN/Inf is dropped from the ranking and counted.
+random_scratch_steps D steps in all.
+
+Failed candidates: a candidate whose loss turns NaN/Inf, whose output is NaN/Inf or collapsed, or that runs out of
+memory (see ganas_bench/candidates.py) is logged as `candidate_failed`, counted and left out of the ranking.
 Randomness: ctx.rng for architectures, the global torch RNG for the GAN.
 """
 from __future__ import annotations
@@ -21,7 +24,7 @@ from ganas_bench.errors import UserError
 from ganas_bench.genotype import Genotype
 from ganas_bench.registry import register_strategy
 from ganas_bench.spaces.base import WeightSharing
-from ganas_bench.training import DivergedError
+from ganas_bench.faults import fault_point
 
 from .base import SearchResult, Strategy
 from .rl import rl_proxy_evaluations
@@ -62,7 +65,8 @@ class RandomStrategy(Strategy):
         if self._saved is not None:
             shared.load_state_dict(self._saved["shared"])
             trained = int(self._saved["trained"])
-            scored = [(genotypes[i], float(score)) for i, score in enumerate(self._saved["scores"])]
+            scored = [(genotypes[i], None if score is None else float(score))
+                      for i, score in enumerate(self._saved["scores"])]
             ctx.resume_rng()
 
         def checkpoint():
@@ -72,50 +76,59 @@ class RandomStrategy(Strategy):
         with ctx.progress(iterations, "random: shared training") as bar:
             bar.update(trained)
             while trained < iterations:
-                if shared.train(cfg.shared_steps, lambda: space.sample(ctx.rng).choices) is not None:
-                    shared.reinitialise()
+                stop = shared.train(cfg.shared_steps, lambda: space.sample(ctx.rng).choices)
+                if stop is not None:
+                    shared.reinitialise(stop)
                 trained += 1
                 bar.update(1)
                 checkpoint()
         with ctx.progress(len(genotypes), "random: scoring") as bar:
             bar.update(len(scored))
             for genotype in genotypes[len(scored):]:
-                scored.append((genotype, shared.score(genotype.choices)))
+                with ctx.candidate(genotype.choices, "score") as attempt:
+                    score = shared.score(genotype.choices)
+                scored.append((genotype, None if attempt.failed else score))
                 bar.update(1)
                 if len(scored) % cfg.checkpoint_every == 0:
                     checkpoint()
-        return scored, {"mode": "shared", "resets": shared.resets, "d_steps": shared.d_steps}
+        kept = [(g, score) for g, score in scored if score is not None]
+        if not kept:
+            raise RuntimeError(f"all {len(genotypes)} random candidates failed on the shared weights (see the "
+                               "candidate_failed events)")
+        return kept, {"mode": "shared", **shared.reset_info(), "d_steps": shared.d_steps}
 
     def _score_from_scratch(self, genotypes: list[Genotype]) -> tuple[list[tuple[Genotype, float]], dict]:
         cfg, ctx, space = self.ctx.config, self.ctx, self.space
         widths = ctx.widths(search=True)
         batches = ctx.real_batches(widths.image_size, cfg.d_batch)
-        scored, done, d_steps, diverged = [], 0, 0, 0
+        scored, done, d_steps, failed = [], 0, 0, 0
         if self._saved is not None:
             batches.load_state_dict(self._saved["batches"])
-            done, d_steps, diverged = (int(self._saved[k]) for k in ("done", "d_steps", "diverged"))
+            done, d_steps, failed = (int(self._saved[k]) for k in ("done", "d_steps", "failed"))
             scored = [(Genotype(space.name, tuple(c)), float(score)) for c, score in self._saved["scored"]]
             ctx.resume_rng()
         with ctx.progress(len(genotypes), "random: from scratch") as bar:
             bar.update(done)
             for genotype in genotypes[done:]:
-                trainer = ctx.make_trainer(space.build_generator(genotype, widths),
-                                           space.build_discriminator(genotype, widths), ema=False)
-                try:
+                trainer = None
+                with ctx.candidate(genotype.choices, "scratch") as attempt:
+                    trainer = ctx.make_trainer(space.build_generator(genotype, widths),
+                                               space.build_discriminator(genotype, widths), ema=False)
                     for _ in critic_steps(trainer, batches, cfg.random_scratch_steps):
-                        pass
-                except DivergedError as exc:
-                    diverged += 1
-                    ctx.log("candidate_diverged", genotype=genotype.to_dict(), error=str(exc))
+                        fault_point("search_step")
+                    score = ctx.proxy_score(trainer.G)
+                if attempt.failed:
+                    failed += 1
                 else:
-                    scored.append((genotype, ctx.proxy_score(trainer.G)))
-                d_steps += trainer.d_steps
+                    scored.append((genotype, score))
+                d_steps += trainer.d_steps if trainer is not None else 0
                 done += 1
                 bar.update(1)
                 ctx.save_search_state({"genotypes": [list(g.choices) for g in genotypes], "done": done,
-                                       "d_steps": d_steps, "diverged": diverged, "batches": batches.state_dict(),
+                                       "d_steps": d_steps, "failed": failed, "batches": batches.state_dict(),
                                        "scored": [[list(g.choices), score] for g, score in scored]})
         if not scored:
-            raise UserError(f"all {len(genotypes)} random candidates diverged within random_scratch_steps="
-                            f"{cfg.random_scratch_steps}; try a lower lr_g/lr_d or fewer steps")
-        return scored, {"mode": "scratch", "resets": 0, "d_steps": d_steps, "diverged": diverged}
+            raise UserError(f"all {len(genotypes)} random candidates failed within random_scratch_steps="
+                            f"{cfg.random_scratch_steps} (see the candidate_failed events); try a lower lr_g/lr_d "
+                            "or fewer steps")
+        return scored, {"mode": "scratch", "resets": 0, "d_steps": d_steps, "failed": failed}

@@ -24,6 +24,10 @@ Result: `curve` has one row per controller step: step (global), stage, iteration
 stage's decisions of score + entropy_coef * H_i), baseline (its mean), entropy (summed over the stage's decisions) and
 score (the proxy IS); `info` counts resets, D steps and architectures evaluated (controller steps + n_stages * mlas_m).
 
+Failed candidates (not in the original, which lets a NaN reward reach the controller): an architecture whose proxy
+score fails (NaN/Inf or collapsed output, out of memory; see ganas_bench/candidates.py) is logged as `candidate_failed`
+and gets no REINFORCE update and no curve row; a shared-training step that runs out of memory is skipped the same way.
+
 The controller uses Adam at `controller_lr` with the GAN's betas (`beta1`, `beta2`; (0.0, 0.9)), as the original, whose
 controller and GAN share those arguments. Randomness: ctx.rng for the prefix choice, the global torch RNG for tokens.
 """
@@ -110,18 +114,21 @@ class RLStrategy(Strategy):
                 for in_stage in range(done_in_stage, n_iterations):
                     stop = shared.train(cfg.shared_steps, lambda: self._draw_without_grad(controller, prefixes))
                     if stop == DIVERGED:
-                        shared.reinitialise()
+                        shared.reinitialise(DIVERGED)
                     reinforce.reset_baseline()
                     for _ in range(cfg.controller_steps):
                         choices, sample = self._draw(controller, prefixes)
-                        score = shared.score(choices)
+                        with ctx.candidate(choices, "score") as attempt:
+                            score = shared.score(choices)
+                        if attempt.failed:  # no reward exists: this draw teaches the controller nothing
+                            continue
                         update = reinforce.step(sample, score)
                         row = {"step": len(curve), "stage": stage, "iteration": iteration, "reward": update["reward"],
                                "baseline": update["baseline"], "entropy": sample.entropy.item(), "score": score}
                         curve.append(row)
                         ctx.log("rl_controller", **row, choices=list(choices))
                     if stop == COLLAPSED:
-                        shared.reinitialise()
+                        shared.reinitialise(COLLAPSED)
                     iteration += 1
                     bar.update(1)
                     ctx.save_search_state({
@@ -139,7 +146,7 @@ class RLStrategy(Strategy):
         ranked = rank([(space.genotype(p.choices), p.score) for p in scored])
         for c in ranked:
             ctx.log("candidate", genotype=c.genotype.to_dict(), score=c.score)
-        info = {"resets": shared.resets, "d_steps": shared.d_steps, "architectures_evaluated": shared.proxy_evaluations,
+        info = {**shared.reset_info(), "d_steps": shared.d_steps, "architectures_evaluated": shared.proxy_evaluations,
                 "controller_steps": len(curve), "stage_iterations": list(self.schedule)}
         return SearchResult(ranked=ranked, curve=curve, info=info)
 
@@ -165,5 +172,9 @@ class RLStrategy(Strategy):
             for _ in range(self.ctx.config.mlas_m):
                 choices, sample = self._draw(controller, prefixes)
                 hidden = (sample.hidden[0].detach(), sample.hidden[1].detach())
-                drawn.append(Prefix(choices, hidden, shared.score(choices)))
+                with self.ctx.candidate(choices, "score"):  # a failed draw is left out
+                    drawn.append(Prefix(choices, hidden, shared.score(choices)))
+        if not drawn:
+            raise RuntimeError(f"all {self.ctx.config.mlas_m} architectures drawn at the end of stage "
+                               f"{shared.stage} failed (see the candidate_failed events); nothing to keep")
         return sorted(drawn, key=lambda p: -p.score)

@@ -12,6 +12,8 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
+from ganas_bench.candidates import failure_reason
+from ganas_bench.faults import fault_point
 from ganas_bench.genotype import Genotype
 from ganas_bench.training import DivergedError
 
@@ -86,6 +88,7 @@ class SharedTraining:
         self.widths = ctx.widths(search=True)
         self.windows = LossWindows(self.cfg.reset_window, self.cfg.reset_threshold)
         self.resets = 0
+        self.reset_reasons = {COLLAPSED: 0, DIVERGED: 0}
         self.d_steps = 0
         self.proxy_evaluations = 0
         self.stage = space.n_stages - 1
@@ -107,34 +110,49 @@ class SharedTraining:
 
     def train(self, n_d_steps: int, next_arch: Callable[[], Sequence[int]]) -> str | None:
         """Up to `n_d_steps` D steps, each on the architecture `next_arch()` returns (a full genotype or a prefix
-        covering the active stages). Stops early and returns COLLAPSED (dynamic reset) or DIVERGED (a NaN/Inf loss);
-        returns None when every step ran. The caller decides when to `reinitialise()`."""
-        steps = critic_steps(self.trainer, self.batches, n_d_steps, lambda: self.shared.set_arch(tuple(next_arch())))
-        try:
-            for d_loss, g_loss in steps:
-                self.d_steps += 1
-                self.windows.push(d_loss, g_loss)
-                if self.windows.collapsed():
-                    var_g, var_d = self.windows.variances()
-                    self.ctx.log("dynamic_reset", reason=COLLAPSED, stage=self.stage, d_steps=self.d_steps,
-                                 var_g=var_g, var_d=var_d, threshold=self.windows.threshold)
-                    self.windows.clear()
-                    return COLLAPSED
-        except DivergedError as exc:
-            self.ctx.log("dynamic_reset", reason=DIVERGED, stage=self.stage, d_steps=self.d_steps, error=str(exc))
-            self.windows.clear()
-            return DIVERGED
+        covering the active stages), with `critic_steps`' schedule. Stops early and returns COLLAPSED (dynamic reset)
+        or DIVERGED (a NaN/Inf loss); returns None when every step ran. The caller decides when to `reinitialise()`.
+        A step that runs out of memory fails its architecture only: it is recorded (`ctx.record_failure`) and skipped."""
+        for step in range(n_d_steps):
+            choices = tuple(next_arch())
+            self.shared.set_arch(choices)
+            fault_point("search_step")
+            failure = None
+            try:
+                d_loss = self.trainer.d_step(next(self.batches))
+                g_loss = self.trainer.g_step() if step % self.cfg.n_critic == 0 else None
+            except DivergedError as exc:
+                self.ctx.log("dynamic_reset", reason=DIVERGED, stage=self.stage, d_steps=self.d_steps, error=str(exc))
+                self.windows.clear()
+                return DIVERGED
+            except Exception as exc:
+                failure = failure_reason(exc)  # out of memory: DivergedError is handled above
+                if failure is None:
+                    raise
+            if failure is not None:
+                self.ctx.record_failure(choices, "shared_training", failure)
+                continue
+            self.d_steps += 1
+            self.windows.push(d_loss, g_loss)
+            if self.windows.collapsed():
+                var_g, var_d = self.windows.variances()
+                self.ctx.log("dynamic_reset", reason=COLLAPSED, stage=self.stage, d_steps=self.d_steps,
+                             var_g=var_g, var_d=var_d, threshold=self.windows.threshold)
+                self.windows.clear()
+                return COLLAPSED
         return None
 
-    def reinitialise(self) -> None:
-        """Fresh G and D (the space's init, then the harness's) and fresh optimisers, at the current stage; the data
-        stream and anything outside the supernet (the RL controller) are kept."""
+    def reinitialise(self, reason: str) -> None:
+        """Fresh G and D (the space's init) and fresh optimisers, at the current stage; the data stream and anything
+        outside the supernet (the RL controller) are kept. `reason` (COLLAPSED or DIVERGED) is counted."""
         self.resets += 1
+        self.reset_reasons[reason] = self.reset_reasons.get(reason, 0) + 1
         self._build()
 
     def state_dict(self) -> dict:
         """Everything needed to continue training exactly: weights, optimisers, reset windows, counters, data position."""
         return {"trainer": self.trainer.state_dict(), "windows": self.windows.state_dict(), "resets": self.resets,
+                "reset_reasons": dict(self.reset_reasons),
                 "d_steps": self.d_steps, "proxy_evaluations": self.proxy_evaluations, "stage": self.stage,
                 "batches": self.batches.state_dict() if self.batches is not None else None}
 
@@ -144,12 +162,19 @@ class SharedTraining:
         self.trainer.load_state_dict(state["trainer"])
         self.windows.load_state_dict(state["windows"])
         self.resets, self.d_steps = int(state["resets"]), int(state["d_steps"])
+        self.reset_reasons.update({k: int(v) for k, v in state.get("reset_reasons", {}).items()})
         self.proxy_evaluations = int(state["proxy_evaluations"])
         if state["batches"] is not None:
             self.batches.load_state_dict(state["batches"])
 
+    def reset_info(self) -> dict:
+        """What search.json's info says of dynamic resets: the total and how many each reason caused."""
+        return {"resets": self.resets, "resets_collapsed": self.reset_reasons[COLLAPSED],
+                "resets_diverged": self.reset_reasons[DIVERGED]}
+
     def score(self, choices: Sequence[int]) -> float:
-        """The proxy (IS) of the shared generator set to `choices` at the current stage."""
+        """The proxy (IS) of the shared generator set to `choices` at the current stage; raises what
+        `ctx.proxy_score` raises for a broken candidate (wrap it in `ctx.candidate`)."""
         self.shared.set_arch(tuple(choices))
         self.proxy_evaluations += 1
         return self.ctx.proxy_score(self.shared.generator)
