@@ -97,13 +97,15 @@ def list_command():
         click.echo(f"  {name:<22} [{arch.space}] {arch.description}")
 
 
+RUN_NAME_HELP = ("name of the run directory [default: generated]; an unfinished run's name given again with the "
+                 "same settings continues it")
 RESUME_HELP = "continue an interrupted run from its directory (its own config is used; other options are ignored)"
 
 
 @cli.command()
 @click.option("--arch", default=DEFAULT_ARCHITECTURE, show_default=True,
               help="a registered architecture name, a run directory, or a genotype JSON file")
-@click.option("--run-name", default=None, help="name of the run directory [default: generated]")
+@click.option("--run-name", default=None, help=RUN_NAME_HELP)
 @click.option("--seeds", default=None, help="comma list of seeds: one run per seed (overrides --seed)")
 @click.option("--resume", "resume_dir", default=None, type=click.Path(file_okay=False), help=RESUME_HELP)
 @config_options
@@ -124,7 +126,7 @@ def train(arch, run_name, seeds, resume_dir, config_file, profile, **values):
 @click.option("--strategy", default=None, help="search strategy (see `ganas-bench list`)  [required]")
 @click.option("--space", default=None, help="search space (see `ganas-bench list`)  [required]")
 @click.option("--search-only", is_flag=True, help="stop after the search (no retraining)")
-@click.option("--run-name", default=None, help="name of the run directory [default: generated]")
+@click.option("--run-name", default=None, help=RUN_NAME_HELP)
 @click.option("--seeds", default=None, help="comma list of seeds: one run per seed (overrides --seed)")
 @click.option("--resume", "resume_dir", default=None, type=click.Path(file_okay=False), help=RESUME_HELP)
 @config_options

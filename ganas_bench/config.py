@@ -37,9 +37,7 @@ class Config:
     # --- architecture widths
     latent_dim: int = field(default=64, metadata={"help": "size of z"})
     bottom_width: int = field(default=2, metadata={"help": "side of G's first feature map"})
-    gf_dim: int = field(default=32, metadata={
-        "help": "generator width for final training (tiny 32: an AdversarialNAS-derived G of 5x5/dilated ops took "
-                "~0.58 s per iteration at 64 and ~0.44 s at 48 on 2 cores, too close to the 10-minute tiny budget)"})
+    gf_dim: int = field(default=64, metadata={"help": "generator width for final training"})
     df_dim: int = field(default=32, metadata={"help": "discriminator width for final training"})
     search_gf_dim: int = field(default=32, metadata={"help": "generator width during search"})
     search_df_dim: int = field(default=32, metadata={"help": "discriminator width during search"})
@@ -56,8 +54,12 @@ class Config:
                 "still holds 37% of the initial weights"})
     ema_start: int = field(default=0, metadata={"help": "G iteration at which the EMA starts tracking"})
     # --- final training and evaluation
-    recipe: str = field(default="equal", metadata={"help": "final-training recipe: equal (one per profile) or paper"})
-    train_iters: int = field(default=1000, metadata={"help": "generator iterations of final training"})
+    recipe: str = field(default="equal", metadata={"help": "equal (one recipe per profile for every space) or paper (each space's own search and "
+                                 "final-training numbers where its paper differs from the profile)"})
+    train_iters: int = field(default=600, metadata={
+        "help": "generator iterations of final training (tiny 600: differentiable x adversarialnas derives a G of "
+                "5x5/dilated ops at ~0.57 s per iteration on 2 cores, so 1,000 broke the 10-minute budget; at G width "
+                "32 or 48 instead, that G collapsed to one image)"})
     eval_every: int = field(default=0, metadata={"help": "evaluate every N G iterations and keep the best (0: at end)"})
     n_fake: int = field(default=2000, metadata={"help": "generated samples for IS/FID/KID"})
     kid_subset_size: int = field(default=1000, metadata={"help": "KID subset size"})

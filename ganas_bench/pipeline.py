@@ -22,8 +22,8 @@ from .device import resolve_device
 from .errors import UserError
 from .genotype import Genotype
 from .registry import SPACES, STRATEGIES, get_architecture
-from .results import (RunDir, RunFailed, atomic_write_bytes, check_results_dir, is_storage_error, new_run_name,
-                      platform_info)
+from .results import (RunDir, RunFailed, atomic_write_bytes, check_results_dir, check_run_name, is_storage_error,
+                      new_run_name, platform_info)
 from .seeding import deterministic_torch, seed_everything, untouched_rng
 from .checkpoint import capture_rng, check_train_checkpoint, load_checkpoint, restore_rng
 from .faults import fault_point
@@ -263,6 +263,8 @@ def write_metrics(run: RunDir, session: Session, metrics: dict) -> dict:
 # --------------------------------------------------------------------------------------------------------- commands
 def command_train(cfg: Config, arch: str, run_name: str | None = None) -> RunDir:
     space, genotype, arch_name = resolve_architecture(arch)
+    if _given_again(cfg, run_name, "train", genotype=genotype.to_dict()):
+        return command_resume(str(Path(cfg.results_dir) / run_name))
     check_results_dir(cfg.results_dir)
     session = open_session(cfg)
     run = start_run(cfg, "train", f"train-{arch_name or genotype.space}", run_name, strategy=None,
@@ -282,11 +284,45 @@ def _train_work(session: Session, run: RunDir, space, genotype: Genotype, arch_n
 def command_run(cfg: Config, strategy_name: str, space_name: str, run_name: str | None = None,
                 search_only: bool = False) -> RunDir:
     strategy_cls, space = _check_pair(cfg, strategy_name, space_name)
+    if _given_again(cfg, run_name, "run", strategy=strategy_name, space=space_name, search_only=search_only):
+        return command_resume(str(Path(cfg.results_dir) / run_name))
     check_results_dir(cfg.results_dir)
     session = open_session(cfg)
     run = start_run(cfg, "run", f"{strategy_name}-{space_name}", run_name, strategy=strategy_name, space=space_name,
                     arch_name=None, search_only=search_only)
     return _search_work(session, run, strategy_cls, space, search_only)
+
+
+# Where a run reads and writes, not what it computes: a run given again may name other locations.
+LOCATION_FIELDS = ("results_dir", "data_root", "download", "inception_weights")
+
+
+def _given_again(cfg: Config, run_name: str | None, command: str, **identity) -> bool:
+    """True when `run_name` names an unfinished run of this same command, architecture or strategy x space, and
+    config: the caller then resumes it (as `--resume` would). False when no such directory exists. Anything else there
+    (a finished run, another run, other settings, not a run directory) is refused, so a name given twice never mixes
+    two experiments in one directory."""
+    if not run_name:
+        return False
+    path = Path(cfg.results_dir) / check_run_name(run_name)
+    if not path.exists():
+        return False
+    run = RunDir.open(path)
+    info = run.read_json("run.json")
+    where = str(path)
+    if info.get("status") == "finished" or run.has("metrics.json"):
+        raise UserError(f"run {where!r} has already finished; pick another --run-name (or `ganas-bench eval` it)")
+    theirs = {k: info.get(k) for k in identity}
+    if info.get("command") != command or theirs != identity:
+        raise UserError(f"run directory {where!r} holds another run ({info.get('command')}: "
+                        f"{', '.join(f'{k}={v}' for k, v in theirs.items())}); pick another --run-name")
+    recorded = run.read_json("config.json")
+    differ = [f"{k}={recorded.get(k)!r} (now {v!r})" for k, v in cfg.to_dict().items()
+              if k not in LOCATION_FIELDS and recorded.get(k) != v]
+    if differ:
+        raise UserError(f"run {where!r} was started with other settings: {'; '.join(differ)}. Give the same settings "
+                        "to continue it, or pick another --run-name")
+    return True
 
 
 def _check_pair(cfg: Config, strategy_name: str, space_name: str):
@@ -313,7 +349,10 @@ def _search_work(session: Session, run: RunDir, strategy_cls, space, search_only
             run.log("resume", phase="train")
         else:
             rng = seed_everything(cfg.seed)
-            ctx = SearchContext(cfg, session.device, session.real, rng, session.clock, run.log, SearchStateStore(run))
+            overrides = space.paper_search_recipe(cfg.profile) if cfg.recipe == "paper" else {}
+            if overrides:
+                run.log("recipe", recipe="paper", phase="search", overrides=overrides)
+            ctx = SearchContext(cfg.replace(**overrides), session.device, session.real, rng, session.clock, run.log, SearchStateStore(run))
             with session.clock.phase("search"):
                 result = strategy_cls(space, ctx).search()
             search_wall = session.clock.phases["search"]["wall_s"]  # includes time before a resume

@@ -189,6 +189,11 @@ def run_row(rec: RunRecord) -> dict[str, Any]:
         row[key] = _number(m.get(key))
     row["reference_split"] = _text(m.get("reference_split"))
     row["backbone"] = _text(m.get("backbone"))
+    untrained = m.get("untrained") if isinstance(m.get("untrained"), dict) else {}
+    row["untrained_fid"] = _number(untrained.get("fid"))
+    search = m.get("search") if isinstance(m.get("search"), dict) else {}
+    for key in ("resets", "resets_diverged", "failed_candidates"):
+        row[key] = _number(search.get(key))
     costs = m.get("cost") if isinstance(m.get("cost"), dict) else {}
     for part in ("search", "train", "eval", "total"):
         cost = costs.get(part) if isinstance(costs.get(part), dict) else {}
@@ -340,6 +345,10 @@ def group_runs(runs: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
                           ("total_hours", "total_hours")):
             row[f"{name}_mean"] = _mean(g[col])
             row[f"{name}_sd"] = _sd(g[col])
+        row["untrained_fid_mean"] = _mean(g["untrained_fid"])
+        for col in ("resets", "resets_diverged", "failed_candidates"):  # totals over the group's seeds
+            kept = g[col].dropna()
+            row[col] = int(kept.sum()) if len(kept) else math.nan
         row["params_g_range"] = _range(g["params_g"])
         row["device"] = "; ".join(sorted({d for d in g["total_device"] if d}))
         for name in PROTOCOL_FIELDS:
@@ -467,16 +476,29 @@ def _our_entry(r: pd.Series, reference: dict, ref_name: str, claim: pd.Series | 
 _MATRIX_CSV = ("profile", "strategy", "space", "search_only", "variant", "config_hash", "dataset", "seeds", "seed_list", "fid_mean", "fid_sd",
                "is_mean", "is_sd", "kid_mean", "kid_sd", "params_g_range", "search_hours_mean",
                "search_unit", "total_hours_mean", "total_unit", "device", "image_size", "n_fake", "n_real",
-               "reference_split", "backbone", "unfinished", "reproduces", "d_fid", "d_is", "run_ids")
+               "reference_split", "backbone", "unfinished", "reproduces", "d_fid", "d_is", "untrained_fid_mean",
+               "resets", "resets_diverged", "failed_candidates", "run_ids")
 
 
 _BOARD_CSV = ("protocol", "rank", "label", "arch_name", *_MATRIX_CSV[1:])
+
+
+def _count_text(value: Any) -> str:
+    """A whole count; "" when the runs did not record it (older runs, or a strategy without that notion)."""
+    return "" if not _known(value) else str(int(value))
+
+
+def _resets_text(g: pd.Series) -> str:
+    if not _known(g["resets"]):
+        return ""
+    return f"{int(g['resets'])} ({_count_text(g['resets_diverged']) or '?'})"
 
 
 def _group_display(g: pd.Series) -> dict:
     return {
         "seeds": f"{g['seeds']} ({g['seed_list']})",
         "FID (mean ± sd over seeds)": _pm(g["fid_mean"], g["fid_sd"], 2),
+        "FID untrained (mean)": _fmt(g["untrained_fid_mean"], 1),
         "IS (mean ± sd over seeds)": _pm(g["is_mean"], g["is_sd"], 2),
         "KID (mean ± sd over seeds)": _pm(g["kid_mean"], g["kid_sd"], 4),
         "params G": g["params_g_range"],
@@ -504,6 +526,8 @@ def matrix_sections(groups: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str,
                               for row in sorted(cells)], columns=["strategy", *spaces])
         long = pd.DataFrame([{"strategy": r["strategy"], "space": r["space"], "variant": r["variant"],
                               "dataset": r["dataset"], **_group_display(r), "unfinished runs": str(r["unfinished"]),
+                              "supernet resets (of them NaN/Inf)": _resets_text(r),
+                              "failed candidates": _count_text(r["failed_candidates"]),
                               "vs claim": _claim_text(r["d_fid"], r["d_is"], r["reproduces"])}
                              for _, r in g.iterrows()])
         sections.append((f"profile {profile}: strategy x space (FID / IS mean ± sd over seeds)", pivot))

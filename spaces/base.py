@@ -117,6 +117,11 @@ class SearchSpace(ABC):
         Empty by default: the profile's own numbers are then the paper's (AutoGAN's, for cifar10 / stl10)."""
         return {}
 
+    def paper_search_recipe(self, profile: str) -> dict:
+        """Config overrides that make the search follow this space's paper on `profile` (`--recipe paper`); empty by
+        default, as `paper_recipe`."""
+        return {}
+
     def published(self) -> dict[str, Genotype]:
         from ganas_bench.registry import architectures
 

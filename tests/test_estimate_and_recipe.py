@@ -1,4 +1,6 @@
 """Compute estimates from counted FLOPs, and `--recipe paper` following each method's own final-training numbers."""
+import json
+
 import pytest
 
 from ganas_bench.config import make_config, profile_defaults
@@ -53,3 +55,33 @@ def test_estimate_follows_the_paper_recipe_when_asked():
     equal = estimate_training(make_config(profile="smoke"), space, genotype, 10.0)
     paper = estimate_training(make_config(profile="smoke", overrides={"recipe": "paper"}), space, genotype, 10.0)
     assert paper == {**equal, "recipe": "paper"}  # smoke has no paper recipe of its own
+
+
+def test_paper_recipe_gives_adversarialnas_its_own_search_widths_and_batches():
+    space, _ = arch("adversarialnas_cifar10")
+    assert space.paper_search_recipe("cifar10") == {"search_gf_dim": 160, "search_df_dim": 80, "latent_dim": 120,
+                                                    "search_batch": 120, "g_batch": 120}
+    assert space.paper_search_recipe("tiny") == {}
+    assert arch("autogan_cifar10_a")[0].paper_search_recipe("cifar10") == {}
+
+
+def test_the_search_runs_with_the_paper_search_recipe_when_asked(tmp_path, monkeypatch):
+    """Through the real pipeline: the search context gets the space's search overrides, final training does not."""
+    import ganas_bench.pipeline as pipeline
+    from ganas_bench.spaces.adversarialnas.space import AdversarialNASSpace
+
+    seen = []
+    original = pipeline.SearchContext.__init__
+
+    def recording(self, cfg, *args, **kwargs):
+        seen.append((cfg.search_gf_dim, cfg.latent_dim))
+        original(self, cfg, *args, **kwargs)
+
+    monkeypatch.setattr(AdversarialNASSpace, "paper_search_recipe", lambda self, profile: {"search_gf_dim": 4})
+    monkeypatch.setattr(pipeline.SearchContext, "__init__", recording)
+    cfg = make_config(profile="smoke", overrides={"results_dir": str(tmp_path), "device": "cpu", "recipe": "paper"})
+    run = pipeline.command_run(cfg, "differentiable", "adversarialnas", "r", search_only=True)
+    assert seen[0] == (4, cfg.latent_dim)
+    events = [json.loads(line) for line in (run.path / "events.jsonl").read_text().splitlines()]
+    assert {"recipe": "paper", "phase": "search", "overrides": {"search_gf_dim": 4}}.items() <= [
+        e for e in events if e["event"] == "recipe"][0].items()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import matplotlib.image
@@ -24,7 +25,7 @@ def _cost(hours: float, kind: str = "cpu") -> dict:
 
 def make_run(root: Path, name: str, *, strategy="rl", space="autogan", arch_name=None, seed=0, profile="tiny",
              status="finished", reason=None, fid=20.0, is_mean=7.0, metrics=True, curve=None, config=None,
-             kind="cpu", search_hours=0.5, n_real=1797, samples=True, search_only=False) -> Path:
+             kind="cpu", search_hours=0.5, n_real=1797, samples=True, search_only=False, extra=None) -> Path:
     run = root / name
     run.mkdir(parents=True)
     cfg = profile_defaults(profile).replace(seed=seed, **(config or {}))
@@ -51,7 +52,7 @@ def make_run(root: Path, name: str, *, strategy="rl", space="autogan", arch_name
             "n_real": n_real, "reference_split": "train" if cfg.dataset != "stl10" else "train+unlabeled",
             "backbone": cfg.backbone, "dataset": cfg.dataset, "image_size": cfg.image_size,
             "cost": {"search": _cost(search_hours, kind) if strategy else None, "train": _cost(1.0, kind),
-                     "eval": _cost(0.1, kind), "total": _cost(search_hours + 1.1, kind)}}))
+                     "eval": _cost(0.1, kind), "total": _cost(search_hours + 1.1, kind)}, **(extra or {})}))
     return run
 
 
@@ -61,7 +62,8 @@ def build_runs(root: Path) -> Path:
     diff_curve = [{"step": i, "score": 1.0 + i, "entropy": [1.9 - 0.2 * i, 1.8 - 0.1 * i, 1.5]} for i in range(4)]
     make_run(runs, "rl-s0", seed=0, fid=20.0, is_mean=7.0, curve=rl_curve)
     make_run(runs, "rl-s1", seed=1, fid=22.0, is_mean=7.5, curve=rl_curve)
-    make_run(runs, "diff-s0", strategy="differentiable", space="adversarialnas", fid=30.0, curve=diff_curve)
+    make_run(runs, "diff-s0", strategy="differentiable", space="adversarialnas", fid=30.0, curve=diff_curve,
+             extra={"untrained": {"fid": 900.0}, "search": {"resets": 2, "resets_diverged": 1, "failed_candidates": 3}})
     make_run(runs, "rl-small-n", seed=0, fid=25.0, config={"n_fake": 1000})
     make_run(runs, "rl-failed", seed=2, status="failed", reason="NaN in the generator loss at step 17", metrics=False)
     make_run(runs, "rl-partial", seed=3, status="running", metrics=False)
@@ -107,6 +109,19 @@ def test_matrix_groups_seeds_into_mean_and_sample_std(tables):
     assert row["unfinished"] == "2"  # the failed and the partial run share the group's config
     md = (out / "matrix.md").read_text()
     assert "FID 21.00 ± 1.41; IS 7.25 ± 0.35; n=2" in md
+
+
+def test_matrix_shows_untrained_fid_supernet_resets_and_failed_candidates(tables):
+    out, _, _ = tables
+    matrix = _csv(out, "matrix.csv")
+    diff = matrix[matrix["strategy"] == "differentiable"].iloc[0]
+    assert (diff["untrained_fid_mean"], diff["resets"], diff["resets_diverged"], diff["failed_candidates"]) == (
+        "900", "2", "1", "3")
+    rl = matrix[(matrix["strategy"] == "rl") & (matrix["profile"] == "tiny") & (matrix["variant"] == "defaults")
+                & (matrix["search_only"] == "False")].iloc[0]
+    assert rl["resets"] == "" and rl["untrained_fid_mean"] == ""  # not recorded: blank, never a made-up 0
+    md = (out / "matrix.md").read_text()
+    assert "supernet resets (of them NaN/Inf)" in md and re.search(r"\|\s*2 \(1\)\s*\|\s*3\s*\|", md)
 
 
 def test_different_config_is_its_own_group_and_names_the_difference(tables):
