@@ -20,6 +20,7 @@ PROFILES = ("tiny", "smoke", "cifar10", "stl10")
 DATASETS = ("digits", "cifar10", "stl10")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 RECIPES = ("equal", "paper")
+PROXY_Z = ("fixed", "fresh")
 BACKBONES = ("digits-classifier", "inception-v3-compat")
 
 
@@ -70,7 +71,9 @@ class Config:
     stage_iters: tuple = field(default=(1, 1, 2), metadata={"help": "search iterations per MLAS stage (comma list)"})
     shared_steps: int = field(default=60, metadata={"help": "shared-GAN D steps per search iteration"})
     proxy_samples: int = field(default=500, metadata={"help": "samples for the IS proxy/reward"})
-    topk_retrain: int = field(default=1, metadata={"help": "how many top architectures to retrain"})
+    proxy_z: str = field(default="fixed", metadata={
+        "help": "z of the IS proxy: fixed (one seeded z for every evaluation, lower-variance rewards; our deviation) "
+                "or fresh (a new z per evaluation, as AutoGAN's code; drawn from the run's seeded RNG)"})
     # --- REINFORCE controller
     controller_steps: int = field(default=8, metadata={"help": "controller updates per search iteration"})
     controller_hidden: int = field(default=100, metadata={"help": "LSTM hidden size"})
@@ -234,7 +237,7 @@ def default_profile() -> str:
 _POSITIVE = (
     "image_size", "latent_dim", "bottom_width", "gf_dim", "df_dim", "search_gf_dim", "search_df_dim", "g_batch", "d_batch",
     "n_critic", "train_iters", "n_fake", "kid_subset_size", "checkpoint_every", "shared_steps", "proxy_samples",
-    "topk_retrain", "controller_steps", "controller_hidden", "mlas_m", "mlas_k", "search_batch",
+    "controller_steps", "controller_hidden", "mlas_m", "mlas_k", "search_batch",
 )
 _NON_NEGATIVE = ("eval_every", "ema_start", "reset_window", "random_candidates", "random_scratch_steps", "seed")
 _POSITIVE_FLOAT = ("lr_g", "lr_d", "controller_lr", "arch_lr", "search_epochs", "tau_max", "tau_min", "tau_anneal_epochs")
@@ -252,6 +255,8 @@ def validate(cfg: Config) -> Config:
         bad("device", ", ".join(DEVICES) + ", cuda:N")
     if cfg.recipe not in RECIPES:
         bad("recipe", ", ".join(RECIPES))
+    if cfg.proxy_z not in PROXY_Z:
+        bad("proxy_z", ", ".join(PROXY_Z))
     if cfg.backbone not in BACKBONES:
         bad("backbone", ", ".join(BACKBONES))
     for name in _POSITIVE:

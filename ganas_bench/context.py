@@ -22,6 +22,9 @@ from .spaces.base import Widths
 from .training import GANTrainer
 
 
+PROXY_Z_SEED = 0  # the z of every proxy evaluation under proxy_z="fixed" (torch-fidelity's sampling seed)
+
+
 class SearchContext:
     def __init__(self, cfg: Config, device: torch.device, real: RealImages, rng: np.random.Generator,
                  clock: CostClock, log: Callable[..., None] | None = None, store: "SearchStateStore | None" = None):
@@ -124,6 +127,8 @@ class SearchContext:
     def proxy_score(self, generator, n: int | None = None) -> float:
         """Inception score (mean over 10 splits) of `generator` on n samples with the profile's backbone.
 
+        z: the same seeded z every time (`proxy_z="fixed"`, the default: rewards differ only by architecture and
+        weights) or a fresh z per call seeded from `self.rng` (`"fresh"`, as AutoGAN's code draws a new z).
         Raises `CandidateFailed` first when the generator's output is NaN/Inf or collapsed (`check_output`), so a broken
         candidate never gets a number that looks like a score."""
         from .metrics import inception_score
@@ -133,9 +138,10 @@ class SearchContext:
         generator.eval()
         try:
             check_output(generator, self.config.latent_dim, self.device)
+            z_seed = PROXY_Z_SEED if self.config.proxy_z == "fixed" else int(self.rng.integers(2**31 - 1))
             mean, _ = inception_score(
                 generator, self.config.latent_dim, n=n or self.config.proxy_samples, backbone=self.config.backbone,
-                device=self.device, inception_weights=self.config.inception_weights or None,
+                device=self.device, inception_weights=self.config.inception_weights or None, seed=z_seed,
             )
         finally:
             generator.train(was_training)

@@ -63,4 +63,4 @@ def test_console_script_help_shows_profile_defaults():
     out = subprocess.run([sys.executable, "-m", "ganas_bench.cli", "train", "--help"], capture_output=True, text=True,
                          check=True).stdout
     flat = " ".join(out.split())
-    assert "--train-iters" in flat and "tiny: 1000; smoke: 30; cifar10: 50000; stl10: 50000" in flat
+    assert "--train-iters" in flat and "tiny: 600; smoke: 30; cifar10: 50000; stl10: 50000" in flat

@@ -26,7 +26,7 @@ class Constant(nn.Module):
 
 class Noise(nn.Module):
     def forward(self, z):
-        return torch.tanh(z[:, :1, None, None].expand(-1, 1, 8, 8))
+        return torch.tanh(z[:, :16, None].expand(-1, 16, 16).unsqueeze(1))
 
 
 class FailingContext(FakeContext):
@@ -57,7 +57,7 @@ def test_out_of_memory_is_recognised_on_every_device_and_nothing_else_is():
 
 
 def test_output_check_fails_nan_and_collapsed_generators_and_passes_a_varied_one():
-    z_dim = 4
+    z_dim = 16
     with pytest.raises(CandidateFailed, match="NaN/Inf"):
         check_output(Constant(float("nan")), z_dim, torch.device("cpu"))
     with pytest.raises(CandidateFailed, match="collapsed"):
@@ -159,3 +159,19 @@ def test_shared_training_skips_an_architecture_step_that_runs_out_of_memory(monk
     (failed,) = ctx.logged("candidate_failed")
     assert failed["phase"] == "shared_training" and len(failed["choices"]) == 6
     assert len(result.ranked) == 2
+
+
+def test_proxy_z_fixed_repeats_the_score_and_fresh_draws_a_new_z_from_the_seeded_rng():
+    """The real proxy (digits backbone, few samples) on one generator: fixed z gives one number; fresh z (AutoGAN's
+    behaviour) differs per call but repeats under the same seed."""
+    def scores(proxy_z, seed=0):
+        ctx = FakeContext(smoke(proxy_z=proxy_z, proxy_samples=40, seed=seed))
+        torch.manual_seed(0)
+        generator = Noise()
+        return [super(FakeContext, ctx).proxy_score(generator) for _ in range(2)]
+
+    fixed = scores("fixed")
+    assert fixed[0] == fixed[1]
+    fresh = scores("fresh")
+    assert fresh[0] != fresh[1] and scores("fresh") == fresh
+    assert scores("fresh", seed=1) != fresh
