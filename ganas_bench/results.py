@@ -235,6 +235,21 @@ class RunDir:
                 leftover.unlink(missing_ok=True)
         return self
 
+    def held_elsewhere(self) -> bool | None:
+        """Whether a process holds this run's lock right now: True (it is running), False (nobody: a "running" status
+        is then left by a process that was killed), None (no lock file, or no locks on this file system)."""
+        lock_file = self.file(LOCK_FILE)
+        if fcntl is None or not lock_file.is_file():
+            return None if fcntl is None else False
+        try:
+            with open(lock_file, "r") as handle:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+                return False  # closing the handle releases the probe
+        except BlockingIOError:
+            return True
+        except OSError:
+            return None
+
     def unlock(self) -> None:
         if self._lock is not None:
             self._lock.close()

@@ -42,7 +42,7 @@ from . import plots
 from .config import profile_defaults
 from .errors import UserError
 from .published import PAPER_PROTOCOL, TF_INCEPTION_EQUIVALENT, gpu_days, load_published, reproduced_claim
-from .results import atomic_write_bytes
+from .results import RunDir, atomic_write_bytes
 
 TABLE_DATASETS = ("cifar10", "stl10", "digits")
 DATASET_TITLES = {"cifar10": "CIFAR-10", "stl10": "STL-10", "digits": "digits (tiny and smoke profiles)"}
@@ -120,10 +120,21 @@ def _load_run(path: Path, root: Path) -> RunRecord:
     else:
         state = "partial"
         missing = [] if (path / "metrics.json").is_file() else ["no metrics.json"]
-        parts = missing + problems + ([f"run.json status {status!r}"] if status else [])
+        parts = missing + problems + ([_running_text(path)] if status == "running" else
+                                      [f"run.json status {status!r}"] if status else [])
         reason = "; ".join(parts + ([f"last event {last_event}"] if last_event else []))
     return RunRecord(id=path.relative_to(root).as_posix(), path=path, state=state, reason=reason, info=info or {},
                      config=config or {}, metrics=metrics or {}, arch=arch or {}, curve=curve, last_event=last_event)
+
+
+def _running_text(path: Path) -> str:
+    """run.json says "running": is a process on it, or was it killed (nothing can record a SIGKILL)?"""
+    held = RunDir(path).held_elsewhere()
+    if held:
+        return "still running (a ganas-bench process holds its lock)"
+    if held is False:
+        return f"interrupted: status 'running' but no process holds its lock; --resume {path} continues it"
+    return "run.json status 'running' (whether a process is still on it cannot be told here)"
 
 
 def _last_event(path: Path) -> str:

@@ -149,6 +149,7 @@ def test_failed_and_partial_runs_are_listed_with_reasons(tables):
     assert failed.loc["rl-partial", "state"] == "partial"
     assert "no metrics.json" in failed.loc["rl-partial", "reason"]
     assert "'search_step' at t=12.5" in failed.loc["rl-partial", "reason"]  # the torn last line is skipped
+    assert "interrupted: status 'running' but no process holds its lock; --resume" in failed.loc["rl-partial", "reason"]
     assert "NaN in the generator loss at step 17" in (out / "failed_runs.md").read_text()
 
 
@@ -268,3 +269,17 @@ def test_runs_folder_that_is_a_file_is_a_user_error(tmp_path):
     (tmp_path / "runs").write_text("")
     with pytest.raises(UserError, match="is a file"):
         write_tables(tmp_path / "runs", PUBLISHED, tmp_path / "out")
+
+
+def test_a_running_run_whose_lock_is_held_is_told_apart_from_a_killed_one(tmp_path):
+    from ganas_bench.results import RunDir
+
+    runs = tmp_path / "runs"
+    live = make_run(runs, "live", status="running", metrics=False)
+    make_run(runs, "killed", status="running", metrics=False)
+    (runs / "killed" / ".lock").write_text("")  # left behind by a process that is gone
+    with RunDir(live).lock():
+        write_tables(runs, PUBLISHED, tmp_path / "out")
+    reasons = _csv(tmp_path / "out", "failed_runs.csv").set_index("id")["reason"]
+    assert "still running (a ganas-bench process holds its lock)" in reasons["live"]
+    assert "interrupted" in reasons["killed"] and "interrupted" not in reasons["live"]
