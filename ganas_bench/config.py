@@ -59,8 +59,8 @@ class Config:
                                  "final-training numbers where its paper differs from the profile)"})
     train_iters: int = field(default=600, metadata={
         "help": "generator iterations of final training (tiny 600: differentiable x adversarialnas derives a G of "
-                "5x5/dilated ops at ~0.57 s per iteration on 2 cores, so 1,000 broke the 10-minute budget; at G width "
-                "32 or 48 instead, that G collapsed to one image)"})
+                "5x5/dilated ops at ~0.57 s per iteration on 2 cores, so 1,000 broke the 10-minute budget; at G/D widths "
+                "32/32, 32/16 or 48/24 instead, that G collapsed to one image)"})
     eval_every: int = field(default=0, metadata={"help": "evaluate every N G iterations and keep the best (0: at end)"})
     n_fake: int = field(default=2000, metadata={"help": "generated samples for IS/FID/KID"})
     kid_subset_size: int = field(default=1000, metadata={"help": "KID subset size"})
