@@ -101,10 +101,10 @@ class RandomStrategy(Strategy):
         cfg, ctx, space = self.ctx.config, self.ctx, self.space
         widths = ctx.widths(search=True)
         batches = ctx.real_batches(widths.image_size, cfg.d_batch)
-        scored, done, d_steps, failed = [], 0, 0, 0
+        scored, done, d_steps = [], 0, 0
         if self._saved is not None:
             batches.load_state_dict(self._saved["batches"])
-            done, d_steps, failed = (int(self._saved[k]) for k in ("done", "d_steps", "failed"))
+            done, d_steps = int(self._saved["done"]), int(self._saved["d_steps"])
             scored = [(Genotype(space.name, tuple(c)), float(score)) for c, score in self._saved["scored"]]
             ctx.resume_rng()
         with ctx.progress(len(genotypes), "random: from scratch") as bar:
@@ -117,18 +117,16 @@ class RandomStrategy(Strategy):
                     for _ in critic_steps(trainer, batches, cfg.random_scratch_steps):
                         fault_point("search_step")
                     score = ctx.proxy_score(trainer.G)
-                if attempt.failed:
-                    failed += 1
-                else:
+                if not attempt.failed:  # a failure is counted by ctx (search info: failed_candidates)
                     scored.append((genotype, score))
                 d_steps += trainer.d_steps if trainer is not None else 0
                 done += 1
                 bar.update(1)
                 ctx.save_search_state({"genotypes": [list(g.choices) for g in genotypes], "done": done,
-                                       "d_steps": d_steps, "failed": failed, "batches": batches.state_dict(),
+                                       "d_steps": d_steps, "batches": batches.state_dict(),
                                        "scored": [[list(g.choices), score] for g, score in scored]})
         if not scored:
             raise UserError(f"all {len(genotypes)} random candidates failed within random_scratch_steps="
                             f"{cfg.random_scratch_steps} (see the candidate_failed events); try a lower lr_g/lr_d "
                             "or fewer steps")
-        return scored, {"mode": "scratch", "resets": 0, "d_steps": d_steps, "failed": failed}
+        return scored, {"mode": "scratch", "resets": 0, "d_steps": d_steps}

@@ -136,7 +136,7 @@ def test_random_from_scratch_skips_a_candidate_that_runs_out_of_memory_in_traini
     monkeypatch.setattr(GANTrainer, "d_step", d_step_failing_on_the_third)
     ctx = FakeContext(smoke(random_candidates=3, random_scratch_steps=2))
     result = RandomStrategy(FakeSpace(), ctx).search()
-    assert result.info["failed"] == 1 and len(result.ranked) == 2 and ctx.proxy_calls == 2
+    assert ctx.failed_candidates == 1 and len(result.ranked) == 2 and ctx.proxy_calls == 2
     (failed,) = ctx.logged("candidate_failed")
     assert failed["phase"] == "scratch" and failed["reason"].startswith("out of memory")
 
