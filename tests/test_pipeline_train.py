@@ -8,6 +8,8 @@ from ganas_bench.config import make_config
 from ganas_bench.pipeline import command_resume, command_train
 from ganas_bench.training import GANTrainer
 
+from call_faults import raise_on_call
+
 COST_FREE = ("cost", "train_seconds")
 
 
@@ -50,16 +52,7 @@ def test_resume_after_an_interruption_reaches_the_uninterrupted_result(tmp_path,
     cfg = smoke(tmp_path, checkpoint_every=10)
     reference = command_train(cfg, "autogan_cifar10_a", "ref").read_json("metrics.json")
 
-    original = GANTrainer.iteration
-    calls = {"n": 0}
-
-    def interrupted(self, batches):
-        calls["n"] += 1
-        if calls["n"] == 17:
-            raise KeyboardInterrupt
-        return original(self, batches)
-
-    monkeypatch.setattr(GANTrainer, "iteration", interrupted)
+    original = raise_on_call(monkeypatch, GANTrainer, "iteration", 17, KeyboardInterrupt)
     with pytest.raises(KeyboardInterrupt):
         command_train(cfg, "autogan_cifar10_a", "cut")
     run_dir = tmp_path / "runs" / "cut"

@@ -13,6 +13,8 @@ from ganas_bench.pipeline import command_run, command_train
 from ganas_bench.strategies.shared_training import SharedTraining
 from ganas_bench.training import GANTrainer
 
+from call_faults import raise_on_call
+
 TIMING = ("search_wall_s", "useful_s", "useful_fraction")
 
 
@@ -25,19 +27,6 @@ def scripted_evaluate(session, generator):
     return {"fid": 1.0, "is_mean": 1.0}
 
 
-def interrupt_on_call(monkeypatch, owner, name, call):
-    original = getattr(owner, name)
-    calls = {"n": 0}
-
-    def interrupted(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == call:
-            raise KeyboardInterrupt
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(owner, name, interrupted)
-
-
 def events(run_dir):
     return [json.loads(line)["event"] for line in (run_dir / "events.jsonl").read_text().splitlines()]
 
@@ -46,7 +35,7 @@ def test_train_given_the_same_name_again_continues_to_the_uninterrupted_result(t
     monkeypatch.setattr(pipeline, "evaluate", scripted_evaluate)
     command_train(smoke(tmp_path), "autogan_cifar10_a", "ref")
     with monkeypatch.context() as patch:
-        interrupt_on_call(patch, GANTrainer, "iteration", 4)  # after the checkpoint of iteration 2
+        raise_on_call(patch, GANTrainer, "iteration", 4, KeyboardInterrupt)  # after the checkpoint of iteration 2
         with pytest.raises(KeyboardInterrupt):
             command_train(smoke(tmp_path), "autogan_cifar10_a", "r")
     assert json.loads((tmp_path / "r" / "run.json").read_text())["status"] == "failed"
@@ -61,7 +50,7 @@ def test_train_given_the_same_name_again_continues_to_the_uninterrupted_result(t
 def test_run_given_the_same_name_again_continues_its_search(tmp_path, monkeypatch):
     command_run(smoke(tmp_path), "random", "autogan", "ref", search_only=True)
     with monkeypatch.context() as patch:
-        interrupt_on_call(patch, SharedTraining, "score", 3)
+        raise_on_call(patch, SharedTraining, "score", 3, KeyboardInterrupt)
         with pytest.raises(KeyboardInterrupt):
             command_run(smoke(tmp_path), "random", "autogan", "r", search_only=True)
     assert not (tmp_path / "r" / "search.json").exists()
@@ -77,7 +66,7 @@ def test_run_given_the_same_name_again_continues_its_search(tmp_path, monkeypatc
 def test_an_existing_name_is_refused_when_it_is_not_the_same_unfinished_run(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "evaluate", scripted_evaluate)
     with monkeypatch.context() as patch:
-        interrupt_on_call(patch, GANTrainer, "iteration", 2)
+        raise_on_call(patch, GANTrainer, "iteration", 2, KeyboardInterrupt)
         with pytest.raises(KeyboardInterrupt):
             command_train(smoke(tmp_path), "autogan_cifar10_a", "r")
     before = sorted((p.name, p.stat().st_mtime_ns) for p in (tmp_path / "r").iterdir())

@@ -12,6 +12,8 @@ from ganas_bench.config import make_config
 from ganas_bench.pipeline import command_resume, command_train
 from ganas_bench.training import GANTrainer
 
+from call_faults import raise_on_call
+
 
 def scripted_evaluate(fids):
     fids = iter(fids)
@@ -24,17 +26,8 @@ def smoke(tmp_path):
 
 
 def test_an_interruption_before_the_final_evaluation_keeps_the_best_generator(tmp_path, monkeypatch):
-    original = GANTrainer.iteration
-    calls = {"n": 0}
-
-    def interrupted(self, batches):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return original(self, batches)
-
     monkeypatch.setattr(pipeline, "evaluate", scripted_evaluate([100.0, 10.0]))  # untrained, iteration 2
-    monkeypatch.setattr(GANTrainer, "iteration", interrupted)
+    original = raise_on_call(monkeypatch, GANTrainer, "iteration", 3, KeyboardInterrupt)
     with pytest.raises(KeyboardInterrupt):
         command_train(smoke(tmp_path), "autogan_cifar10_a", "r")
     best = load_checkpoint(tmp_path / "r" / "checkpoint.pt")["best"]

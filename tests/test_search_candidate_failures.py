@@ -9,6 +9,7 @@ from ganas_bench.strategies.random_search import RandomStrategy
 from ganas_bench.strategies.rl import RLStrategy
 from ganas_bench.training import DivergedError, GANTrainer
 
+from call_faults import raise_on_call
 from test_strategy_rl_fake_supernet import FakeContext, FakeSpace, smoke
 
 CPU_OOM = "DefaultCPUAllocator: can't allocate memory: you tried to allocate 68719476736 bytes."
@@ -124,16 +125,8 @@ def test_random_shared_leaves_failed_candidates_out_of_the_ranking():
 
 
 def test_random_from_scratch_skips_a_candidate_that_runs_out_of_memory_in_training(monkeypatch):
-    d_step = GANTrainer.d_step
-    calls = {"n": 0}
-
-    def d_step_failing_on_the_third(self, real):
-        calls["n"] += 1
-        if calls["n"] == 3:  # the 2nd candidate's first D step (2 steps per candidate)
-            raise RuntimeError(CPU_OOM)
-        return d_step(self, real)
-
-    monkeypatch.setattr(GANTrainer, "d_step", d_step_failing_on_the_third)
+    # the 3rd D step is the 2nd candidate's first (2 steps per candidate)
+    raise_on_call(monkeypatch, GANTrainer, "d_step", 3, RuntimeError(CPU_OOM))
     ctx = FakeContext(smoke(random_candidates=3, random_scratch_steps=2))
     result = RandomStrategy(FakeSpace(), ctx).search()
     assert ctx.failed_candidates == 1 and len(result.ranked) == 2 and ctx.proxy_calls == 2
@@ -142,16 +135,7 @@ def test_random_from_scratch_skips_a_candidate_that_runs_out_of_memory_in_traini
 
 
 def test_shared_training_skips_an_architecture_step_that_runs_out_of_memory(monkeypatch):
-    d_step = GANTrainer.d_step
-    calls = {"n": 0}
-
-    def d_step_failing_on_the_second(self, real):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise torch.OutOfMemoryError("CUDA out of memory")
-        return d_step(self, real)
-
-    monkeypatch.setattr(GANTrainer, "d_step", d_step_failing_on_the_second)
+    raise_on_call(monkeypatch, GANTrainer, "d_step", 2, torch.OutOfMemoryError("CUDA out of memory"))
     cfg = smoke(random_candidates=2)
     ctx = FakeContext(cfg)
     result = RandomStrategy(FakeSpace(), ctx).search()
