@@ -23,14 +23,18 @@ COLLAPSED = "collapsed"
 DIVERGED = "diverged"
 
 
-def critic_steps(trainer, batches, n_d_steps: int, before_step: Callable[[], None] = lambda: None
-                 ) -> Iterator[tuple[float, float | None]]:
-    """`n_d_steps` D steps, a G step after D steps 1, 1 + n_critic, ...; yields (D loss, G loss or None) per D step."""
+def critic_step(trainer, real, step: int) -> tuple[float, float | None]:
+    """D step number `step` (0-based) of a run of them on `real`, then a G step after D steps 1, 1 + n_critic, ...;
+    returns (D loss, G loss or None)."""
+    d_loss = trainer.d_step(real)
+    g_loss = trainer.g_step() if step % trainer.cfg.n_critic == 0 else None
+    return d_loss, g_loss
+
+
+def critic_steps(trainer, batches, n_d_steps: int) -> Iterator[tuple[float, float | None]]:
+    """`n_d_steps` `critic_step`s on consecutive real batches; yields (D loss, G loss or None) per D step."""
     for step in range(n_d_steps):
-        before_step()
-        d_loss = trainer.d_step(next(batches))
-        g_loss = trainer.g_step() if step % trainer.cfg.n_critic == 0 else None
-        yield d_loss, g_loss
+        yield critic_step(trainer, next(batches), step)
 
 
 class LossWindows:
@@ -110,7 +114,7 @@ class SharedTraining:
 
     def train(self, n_d_steps: int, next_arch: Callable[[], Sequence[int]]) -> str | None:
         """Up to `n_d_steps` D steps, each on the architecture `next_arch()` returns (a full genotype or a prefix
-        covering the active stages), with `critic_steps`' schedule. Stops early and returns COLLAPSED (dynamic reset)
+        covering the active stages), each a `critic_step`. Stops early and returns COLLAPSED (dynamic reset)
         or DIVERGED (a NaN/Inf loss); returns None when every step ran. The caller decides when to `reinitialise()`.
         A step that runs out of memory fails its architecture only: it is recorded (`ctx.record_failure`) and skipped."""
         for step in range(n_d_steps):
@@ -119,8 +123,7 @@ class SharedTraining:
             fault_point("search_step")
             failure = None
             try:
-                d_loss = self.trainer.d_step(next(self.batches))
-                g_loss = self.trainer.g_step() if step % self.cfg.n_critic == 0 else None
+                d_loss, g_loss = critic_step(self.trainer, next(self.batches), step)
             except DivergedError as exc:
                 self.ctx.log("dynamic_reset", reason=DIVERGED, stage=self.stage, d_steps=self.d_steps, error=str(exc))
                 self.windows.clear()
