@@ -91,8 +91,7 @@ class SharedTraining:
         self.cfg = ctx.config
         self.widths = ctx.widths(search=True)
         self.windows = LossWindows(self.cfg.reset_window, self.cfg.reset_threshold)
-        self.resets = 0
-        self.reset_reasons = {COLLAPSED: 0, DIVERGED: 0}
+        self.reset_reasons = {COLLAPSED: 0, DIVERGED: 0}  # dynamic resets by cause
         self.d_steps = 0
         self.proxy_evaluations = 0
         self.stage = space.n_stages - 1
@@ -148,13 +147,12 @@ class SharedTraining:
     def reinitialise(self, reason: str) -> None:
         """Fresh G and D (the space's init) and fresh optimisers, at the current stage; the data stream and anything
         outside the supernet (the RL controller) are kept. `reason` (COLLAPSED or DIVERGED) is counted."""
-        self.resets += 1
-        self.reset_reasons[reason] = self.reset_reasons.get(reason, 0) + 1
+        self.reset_reasons[reason] += 1
         self._build()
 
     def state_dict(self) -> dict:
         """Everything needed to continue training exactly: weights, optimisers, reset windows, counters, data position."""
-        return {"trainer": self.trainer.state_dict(), "windows": self.windows.state_dict(), "resets": self.resets,
+        return {"trainer": self.trainer.state_dict(), "windows": self.windows.state_dict(),
                 "reset_reasons": dict(self.reset_reasons),
                 "d_steps": self.d_steps, "proxy_evaluations": self.proxy_evaluations, "stage": self.stage,
                 "batches": self.batches.state_dict() if self.batches is not None else None}
@@ -164,11 +162,15 @@ class SharedTraining:
             self.enter_stage(int(state["stage"]))
         self.trainer.load_state_dict(state["trainer"])
         self.windows.load_state_dict(state["windows"])
-        self.resets, self.d_steps = int(state["resets"]), int(state["d_steps"])
-        self.reset_reasons.update({k: int(v) for k, v in state.get("reset_reasons", {}).items()})
+        self.d_steps = int(state["d_steps"])
+        self.reset_reasons = {COLLAPSED: 0, DIVERGED: 0, **{k: int(v) for k, v in state.get("reset_reasons", {}).items()}}
         self.proxy_evaluations = int(state["proxy_evaluations"])
         if state["batches"] is not None:
             self.batches.load_state_dict(state["batches"])
+
+    @property
+    def resets(self) -> int:
+        return sum(self.reset_reasons.values())
 
     def reset_info(self) -> dict:
         """What search.json's info says of dynamic resets: the total and how many each reason caused."""
