@@ -55,12 +55,13 @@ class Config:
                 "still holds 37% of the initial weights"})
     ema_start: int = field(default=0, metadata={"help": "G iteration at which the EMA starts tracking"})
     # --- final training and evaluation
-    recipe: str = field(default="equal", metadata={"help": "equal (one recipe per profile for every space) or paper (each space's own search and "
-                                 "final-training numbers where its paper differs from the profile)"})
+    recipe: str = field(default="equal", metadata={
+        "help": "equal (one recipe per profile for every space) or paper (each space's own search and final-training "
+                "numbers where its paper differs from the profile)"})
     train_iters: int = field(default=600, metadata={
         "help": "generator iterations of final training (tiny 600: differentiable x adversarialnas derives a G of "
-                "5x5/dilated ops at ~0.57 s per iteration on 2 cores, so 1,000 broke the 10-minute budget; at G/D widths "
-                "32/32, 32/16 or 48/24 instead, that G collapsed to one image)"})
+                "5x5/dilated ops at ~0.57 s per iteration on 2 cores, so 1,000 broke the 10-minute budget; at G/D "
+                "widths 32/32, 32/16 or 48/24 instead, that G collapsed to one image)"})
     eval_every: int = field(default=0, metadata={"help": "evaluate every N G iterations and keep the best (0: at end)"})
     n_fake: int = field(default=2000, metadata={"help": "generated samples for IS/FID/KID"})
     kid_subset_size: int = field(default=1000, metadata={"help": "KID subset size"})

@@ -352,14 +352,16 @@ def _search_work(session: Session, run: RunDir, strategy_cls, space, search_only
             overrides = space.paper_search_recipe(cfg.profile) if cfg.recipe == "paper" else {}
             if overrides:
                 run.log("recipe", recipe="paper", phase="search", overrides=overrides)
-            ctx = SearchContext(cfg.replace(**overrides), session.device, session.real, rng, session.clock, run.log, SearchStateStore(run))
+            ctx = SearchContext(cfg.replace(**overrides), session.device, session.real, rng, session.clock, run.log,
+                                SearchStateStore(run))
             with session.clock.phase("search"):
                 result = strategy_cls(space, ctx).search()
             search_wall = session.clock.phases["search"]["wall_s"]  # includes time before a resume
             if not result.ranked:
                 raise RuntimeError("the search returned no candidate")
             useful = ctx.useful_seconds()
-            result.info.update(failed_candidates=ctx.failed_candidates, search_wall_s=round(search_wall, 3), useful_s=round(useful, 3),
+            result.info.update(failed_candidates=ctx.failed_candidates, search_wall_s=round(search_wall, 3),
+                               useful_s=round(useful, 3),
                                useful_fraction=round(useful / search_wall, 4) if search_wall > 0 else None)
             session.clock.note("search", steps=sum(t.d_steps for t in ctx.trainers))
             run.write_json("search.json", result.to_dict())

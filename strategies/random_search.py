@@ -53,7 +53,8 @@ class RandomStrategy(Strategy):
         ranked = rank(scored)
         for c in ranked:
             ctx.log("candidate", genotype=c.genotype.to_dict(), score=c.score)
-        info.update(architectures_evaluated=len(genotypes), rl_proxy_evaluations=rl_proxy_evaluations(cfg, space.n_stages))
+        info.update(architectures_evaluated=len(genotypes),
+                    rl_proxy_evaluations=rl_proxy_evaluations(cfg, space.n_stages))
         return SearchResult(ranked=ranked, curve=curve, info=info)
 
     def _score_on_shared_weights(self, genotypes: list[Genotype]) -> tuple[list[tuple[Genotype, float]], dict]:

@@ -163,7 +163,8 @@ class SharedTraining:
         self.trainer.load_state_dict(state["trainer"])
         self.windows.load_state_dict(state["windows"])
         self.d_steps = int(state["d_steps"])
-        self.reset_reasons = {COLLAPSED: 0, DIVERGED: 0, **{k: int(v) for k, v in state.get("reset_reasons", {}).items()}}
+        saved = {k: int(v) for k, v in state.get("reset_reasons", {}).items()}
+        self.reset_reasons = {COLLAPSED: 0, DIVERGED: 0, **saved}
         self.proxy_evaluations = int(state["proxy_evaluations"])
         if state["batches"] is not None:
             self.batches.load_state_dict(state["batches"])

@@ -90,8 +90,8 @@ class AdversarialNASSpace(SearchSpace, WeightSharing, Differentiable):
         return {}
 
     def paper_search_recipe(self, profile: str) -> dict:
-        """AdversarialNAS's search: G width 160, D width 80, latent 120, real batch 120 (split in halves) and G batch 120
-        (its G batch equals its search batch). The paper searched on CIFAR-10 only; a search on STL-10 gets the same."""
+        """AdversarialNAS's search: G width 160, D width 80, latent 120, real batch 120 (split in halves) and G batch
+        120 (its G batch equals its search batch). The paper searched on CIFAR-10 only; a search on STL-10 gets the same."""
         if profile in ("cifar10", "stl10"):
             return {"search_gf_dim": 160, "search_df_dim": 80, "latent_dim": 120, "search_batch": 120, "g_batch": 120}
         return {}
