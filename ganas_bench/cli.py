@@ -21,7 +21,7 @@ import click
 
 from .config import FIELD_NAMES, PROFILES, Config, load_config_file, make_config, profile_defaults
 from .errors import UserError
-from .results import RunFailed, is_storage_error
+from .runs.rundir import RunFailed, is_storage_error
 
 DEFAULT_ARCHITECTURE = "autogan_cifar10_a"
 _CLICK_TYPES = {"int": int, "float": float, "str": str, "tuple": str}

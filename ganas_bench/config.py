@@ -155,6 +155,12 @@ def profile_defaults(profile: str) -> Config:
     return dataclasses.replace(_TINY, **PROFILE_DEFAULTS[profile])
 
 
+def default_config_dict(profile: str, strategy: str | None = None) -> dict[str, Any]:
+    """What config.json holds for a run of `profile` (and `strategy`) left at every default: the reference a run's
+    recorded settings are compared with (e.g. the tables' "variant" column)."""
+    return profile_defaults(profile).to_dict()
+
+
 def coerce(name: str, value: Any) -> Any:
     """Turn a value from a file or the CLI into the field's type, with one clear message when it cannot be."""
     if name not in _FIELD_TYPES:

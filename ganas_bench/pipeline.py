@@ -22,7 +22,7 @@ from .device import resolve_device
 from .errors import UserError
 from .genotype import Genotype
 from .registry import SPACES, STRATEGIES, get_architecture
-from .results import (RunDir, RunFailed, atomic_write_bytes, check_results_dir, check_run_name, is_storage_error,
+from .runs.rundir import (RunDir, RunFailed, atomic_write_bytes, check_results_dir, check_run_name, is_storage_error,
                       new_run_name, platform_info)
 from .seeding import deterministic_torch, seed_everything, untouched_rng
 from .checkpoint import capture_rng, check_train_checkpoint, load_checkpoint, restore_rng

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .config import make_config
 from .registry import SPACES, STRATEGIES
-from .results import atomic_write_json, platform_info, read_json
+from .runs.rundir import atomic_write_json, platform_info, read_json
 
 METRIC_FIELDS = ("is_mean", "is_std", "fid", "kid_mean", "kid_std")
 OFF_PLATFORM_RTOL = 1e-3

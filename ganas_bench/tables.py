@@ -42,7 +42,7 @@ from . import plots
 from .config import profile_defaults
 from .errors import UserError
 from .published import PAPER_PROTOCOL, TF_INCEPTION_EQUIVALENT, gpu_days, load_published, reproduced_claim
-from .results import RunDir, atomic_write_bytes
+from .runs.rundir import RunDir, atomic_write_bytes
 
 TABLE_DATASETS = ("cifar10", "stl10", "digits")
 DATASET_TITLES = {"cifar10": "CIFAR-10", "stl10": "STL-10", "digits": "digits (tiny and smoke profiles)"}

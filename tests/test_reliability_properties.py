@@ -13,7 +13,7 @@ from ganas_bench.config import FIELD_NAMES, PROFILES, Config, load_config_file, 
 from ganas_bench.errors import UserError
 from ganas_bench.genotype import Genotype
 from ganas_bench.registry import SPACES
-from ganas_bench.results import RunDir, read_json
+from ganas_bench.runs.rundir import RunDir, read_json
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -16,7 +16,7 @@ from ganas_bench.cli import main
 from ganas_bench.config import make_config
 from ganas_bench.errors import UserError
 from ganas_bench.pipeline import guarded
-from ganas_bench.results import RunDir, RunFailed, atomic_write_json, new_run_name
+from ganas_bench.runs.rundir import RunDir, RunFailed, atomic_write_json, new_run_name
 
 SMOKE = ["--profile", "smoke", "--device", "cpu"]
 
@@ -183,9 +183,9 @@ def test_two_runs_with_the_same_name_started_at_once_never_share_a_directory(tmp
 
 
 def test_generated_run_names_differ_between_processes_and_within_one_second(monkeypatch):
-    import ganas_bench.results as results
+    import ganas_bench.runs.rundir as results
 
-    procs = [python("import os; from ganas_bench.results import new_run_name; print(new_run_name('x'), os.getpid())")
+    procs = [python("import os; from ganas_bench.runs.rundir import new_run_name; print(new_run_name('x'), os.getpid())")
              for _ in range(2)]
     outputs = [proc.communicate(timeout=120)[0].split() for proc in procs]
     assert all(name.endswith(f"-{pid}") for name, pid in outputs)
@@ -199,7 +199,7 @@ def test_generated_run_names_differ_between_processes_and_within_one_second(monk
 def test_a_run_in_use_is_refused_and_freed_when_its_process_is_killed(tmp_path):
     holder = python(f"""
         import time
-        from ganas_bench.results import RunDir
+        from ganas_bench.runs.rundir import RunDir
         run = RunDir.create({str(tmp_path)!r}, "r")  # locked while this object lives
         print("locked", flush=True)
         time.sleep(600)

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from ganas_bench.errors import UserError
-from ganas_bench.results import RunDir, atomic_write_json, check_run_name
+from ganas_bench.runs.rundir import RunDir, atomic_write_json, check_run_name
 
 
 def test_atomic_write_leaves_no_temp_files(tmp_path):

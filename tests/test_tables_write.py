@@ -272,7 +272,7 @@ def test_runs_folder_that_is_a_file_is_a_user_error(tmp_path):
 
 
 def test_a_running_run_whose_lock_is_held_is_told_apart_from_a_killed_one(tmp_path):
-    from ganas_bench.results import RunDir
+    from ganas_bench.runs.rundir import RunDir
 
     runs = tmp_path / "runs"
     live = make_run(runs, "live", status="running", metrics=False)

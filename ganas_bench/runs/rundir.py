@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .errors import UserError
-from .faults import fault_point
+from ..errors import UserError
+from ..faults import fault_point
 
 try:
     import fcntl

@@ -1,0 +1,36 @@
+"""What identifies a run's experiment, defined once for the pipeline, `make repro` and the results API.
+
+- `LOCATION_FIELDS`: where a run reads and writes, not what it computes; they never change a hash or split a group.
+- `config_hash(config)`: the run's settings, seed included (two runs with the same hash compute the same thing).
+- `experiment_hash(config)`: the same without the seed: runs that differ only by seed form one group.
+Both take the dict written to config.json (`Config.to_dict()`), so that old run directories hash the same way.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Mapping
+
+LOCATION_FIELDS = ("results_dir", "data_root", "download", "inception_weights")
+SEED_FIELD = "seed"
+
+
+def _digest(config: Mapping[str, Any], excluded: tuple[str, ...]) -> str:
+    kept = {k: v for k, v in config.items() if k not in excluded}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    """16 hex digits of every setting but the locations (seed included)."""
+    return _digest(config, LOCATION_FIELDS)
+
+
+def experiment_hash(config: Mapping[str, Any]) -> str:
+    """16 hex digits of every setting but the locations and the seed: the group key over seeds."""
+    return _digest(config, LOCATION_FIELDS + (SEED_FIELD,))
+
+
+def differing_settings(recorded: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """"field=recorded (now value)" for every setting, locations apart, that differs between two config dicts."""
+    names = sorted((set(recorded) | set(now)) - set(LOCATION_FIELDS))
+    return [f"{k}={recorded.get(k)!r} (now {now.get(k)!r})" for k in names if recorded.get(k) != now.get(k)]
