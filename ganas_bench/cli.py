@@ -14,47 +14,103 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import fields
 from pathlib import Path
 
 import click
 
-from .config import FIELD_NAMES, PROFILES, Config, load_config_file, make_config, profile_defaults
-from .errors import UserError
+from .config import PROFILES, Config, load_config_file, make_config, options_defaults, profile_defaults
+from .errors import UserError, preview
+from .options import option_fields
 from .runs.rundir import RunFailed, is_storage_error
 
 DEFAULT_ARCHITECTURE = "autogan_cifar10_a"
 _CLICK_TYPES = {"int": int, "float": float, "str": str, "tuple": str}
+CORE_SECTION = "Config (every command; see README: Profiles)"
 
 
-def _profile_note(name: str) -> str:
-    values = {p: getattr(profile_defaults(p), name) for p in PROFILES}
+class SectionOption(click.Option):
+    """An option that `--help` lists under a section: the core config, or the options of one strategy."""
+
+    def __init__(self, *args, section: str = "Options", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.section = section
+
+
+class SectionedCommand(click.Command):
+    """Help in sections; with `--strategy NAME` before `--help`, only that strategy's options are listed."""
+
+    def format_options(self, ctx, formatter):
+        sections: dict[str, list] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                sections.setdefault(getattr(param, "section", "Options"), []).append(record)
+        chosen = ctx.meta.get("ganas_strategy")
+        for title, rows in sections.items():
+            owners = title.removeprefix("Options of strategy ").split(", ")
+            if title.startswith("Options of strategy ") and chosen and chosen not in owners:
+                continue
+            with formatter.section(title):
+                formatter.write_dl(rows)
+
+
+def _profile_note(values: dict) -> str:
     shown = {p: (",".join(map(str, v)) if isinstance(v, tuple) else v) for p, v in values.items()}
     if len(set(map(str, shown.values()))) == 1:
         return f"[default: {shown['tiny']}]"
     return "[" + "; ".join(f"{p}: {v}" for p, v in shown.items()) + "]"
 
 
+def _option(f, section: str, note: str):
+    flag = "--" + f.name.replace("_", "-")
+    help_text = f"{f.metadata.get('help', '')} {note}"
+    if f.type == "bool":
+        return click.option(f"{flag}/--no-{f.name.replace('_', '-')}", f.name, default=None, help=help_text,
+                             cls=SectionOption, section=section)
+    return click.option(flag, f.name, type=_CLICK_TYPES[f.type], default=None, help=help_text, cls=SectionOption,
+                        section=section)
+
+
 def config_options(func):
-    """Add --config, --profile and one option per Config field."""
-    for f in reversed([f for f in fields(Config) if f.name != "profile"]):
-        flag = "--" + f.name.replace("_", "-")
-        help_text = f"{f.metadata.get('help', '')} {_profile_note(f.name)}"
-        if f.type == "bool":
-            func = click.option(f"{flag}/--no-{f.name.replace('_', '-')}", f.name, default=None, help=help_text)(func)
-        else:
-            func = click.option(flag, f.name, type=_CLICK_TYPES[f.type], default=None, help=help_text)(func)
-    func = click.option("--profile", type=click.Choice(PROFILES), default=None,
+    """Add --config, --profile and one option per core Config field."""
+    for f in reversed([f for f in option_fields(Config) if f.name != "profile"]):
+        note = _profile_note({p: getattr(profile_defaults(p), f.name) for p in PROFILES})
+        func = _option(f, CORE_SECTION, note)(func)
+    func = click.option("--profile", type=click.Choice(PROFILES), default=None, cls=SectionOption,
+                        section=CORE_SECTION,
                         help="number set to start from [default: tiny without a GPU, cifar10 with one]")(func)
-    func = click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
-                        help="JSON or YAML file of field: value (CLI flags win over it)")(func)
+    func = click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, cls=SectionOption,
+                        section=CORE_SECTION,
+                        help="JSON or YAML file of field: value (CLI flags win over it); a strategy's options flat "
+                             "or under its name")(func)
     return func
 
 
-def build_config(config_file, profile, values: dict) -> Config:
+def strategy_options(func):
+    """Add one option per field of every registered strategy's options, listed under the strategies owning it."""
+    from .registry import STRATEGIES
+
+    owners: dict[str, list[str]] = {}
+    fields_by_name = {}
+    for name, cls in STRATEGIES.items():
+        for f in option_fields(cls.Options):
+            owners.setdefault(f.name, []).append(name)
+            fields_by_name.setdefault(f.name, (f, cls.Options))
+    for option_name in reversed(sorted(owners)):
+        f, options_cls = fields_by_name[option_name]
+        note = _profile_note({p: options_defaults(options_cls, p)[f.name] for p in PROFILES})
+        func = _option(f, f"Options of strategy {', '.join(owners[option_name])}", note)(func)
+    return func
+
+
+def _remember_strategy(ctx, _param, value):
+    ctx.meta["ganas_strategy"] = value
+    return value
+
+
+def build_config(config_file, profile, values: dict, strategy: str | None = None) -> Config:
     file_values = load_config_file(config_file) if config_file else {}
-    overrides = {k: v for k, v in values.items() if k in FIELD_NAMES}
-    return make_config(profile=profile, file_values=file_values, overrides=overrides)
+    return make_config(profile=profile, file_values=file_values, overrides=values, strategy=strategy)
 
 
 def parse_seeds(text: str | None) -> list[int] | None:
@@ -63,9 +119,9 @@ def parse_seeds(text: str | None) -> list[int] | None:
     try:
         seeds = [int(s) for s in text.split(",") if s.strip()]
     except ValueError:
-        raise UserError(f"invalid --seeds {text!r}; accepted: a comma list of integers >= 0, e.g. 0,1,2") from None
+        raise UserError(f"invalid --seeds {preview(text)}; accepted: a comma list of integers >= 0, e.g. 0,1,2") from None
     if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
-        raise UserError(f"invalid --seeds {text!r}; accepted: a comma list of distinct integers >= 0, e.g. 0,1,2")
+        raise UserError(f"invalid --seeds {preview(text)}; accepted: a comma list of distinct integers >= 0, e.g. 0,1,2")
     return seeds
 
 
@@ -102,7 +158,7 @@ RUN_NAME_HELP = ("name of the run directory [default: generated]; an unfinished 
 RESUME_HELP = "continue an interrupted run from its directory (its own config is used; other options are ignored)"
 
 
-@cli.command()
+@cli.command(cls=SectionedCommand)
 @click.option("--arch", default=DEFAULT_ARCHITECTURE, show_default=True,
               help="a registered architecture name, a run directory, or a genotype JSON file")
 @click.option("--run-name", default=None, help=RUN_NAME_HELP)
@@ -111,38 +167,41 @@ RESUME_HELP = "continue an interrupted run from its directory (its own config is
 @config_options
 def train(arch, run_name, seeds, resume_dir, config_file, profile, **values):
     """Train an architecture from scratch with the profile's recipe, then evaluate IS/FID/KID."""
-    from .pipeline import command_resume, command_train
+    from .commands import command_resume, command_train
 
     if resume_dir:
-        _report(command_resume(resume_dir).path)
+        _report(command_resume(resume_dir))
         return
     cfg = build_config(config_file, profile, values)
     for seed_cfg, name in _per_seed(cfg, run_name, seeds):
-        run = command_train(seed_cfg, arch, name)
-        _report(run.path)
+        _report(command_train(seed_cfg, arch, name))
 
 
-@cli.command()
-@click.option("--strategy", default=None, help="search strategy (see `ganas-bench list`)  [required]")
+@cli.command(cls=SectionedCommand)
+@click.option("--strategy", default=None, is_eager=True, callback=_remember_strategy,
+              help="search strategy (see `ganas-bench list`); before --help: show only its options  [required]")
 @click.option("--space", default=None, help="search space (see `ganas-bench list`)  [required]")
 @click.option("--search-only", is_flag=True, help="stop after the search (no retraining)")
 @click.option("--run-name", default=None, help=RUN_NAME_HELP)
 @click.option("--seeds", default=None, help="comma list of seeds: one run per seed (overrides --seed)")
 @click.option("--resume", "resume_dir", default=None, type=click.Path(file_okay=False), help=RESUME_HELP)
 @config_options
+@strategy_options
 def run(strategy, space, search_only, run_name, seeds, resume_dir, config_file, profile, **values):
     """Search, derive the top architecture, retrain it from scratch and evaluate it."""
-    from .pipeline import command_resume, command_run
+    from .commands import command_resume, command_run
 
     if resume_dir:
-        _report(command_resume(resume_dir).path)
+        _report(command_resume(resume_dir))
         return
     if not strategy or not space:
         raise UserError("run needs --strategy and --space (see `ganas-bench list`), or --resume RUN_DIR")
-    cfg = build_config(config_file, profile, values)
+    from .registry import STRATEGIES
+
+    STRATEGIES.get(strategy)  # an unknown name is refused before any option is read
+    cfg = build_config(config_file, profile, values, strategy=strategy)
     for seed_cfg, name in _per_seed(cfg, run_name, seeds):
-        run_dir = command_run(seed_cfg, strategy, space, name, search_only=search_only)
-        _report(run_dir.path)
+        _report(command_run(seed_cfg, strategy, space, name, search_only=search_only))
 
 
 @cli.command("eval")
@@ -150,7 +209,7 @@ def run(strategy, space, search_only, run_name, seeds, resume_dir, config_file, 
 @click.option("--n-fake", type=int, default=None, help="generated samples [default: the run's n_fake]")
 def eval_command(run_dir, n_fake):
     """IS / FID / KID of a trained run's EMA generator."""
-    from .pipeline import command_eval
+    from .commands import command_eval
 
     if n_fake is not None and n_fake <= 0:
         raise UserError(f"invalid --n-fake {n_fake}; accepted: an integer > 0")
@@ -170,7 +229,7 @@ def tables(runs_dir, published, out):
     click.echo(json.dumps(written, indent=2, sort_keys=True, default=str))
 
 
-@cli.command()
+@cli.command(cls=SectionedCommand)
 @click.option("--arch", default=DEFAULT_ARCHITECTURE, show_default=True,
               help="a registered architecture name, a run directory, or a genotype JSON file")
 @click.option("--sustained-tflops", type=float, default=15.0, show_default=True,
@@ -178,8 +237,8 @@ def tables(runs_dir, published, out):
 @config_options
 def estimate(arch, sustained_tflops, config_file, profile, **values):
     """FLOPs of one final-training iteration at the profile's widths and the GPU-hours they imply."""
+    from .architecture import resolve_architecture
     from .estimate import estimate_training
-    from .pipeline import resolve_architecture
 
     cfg = build_config(config_file, profile, values)
     space, genotype, _ = resolve_architecture(arch)
@@ -224,17 +283,16 @@ def _per_seed(cfg: Config, run_name, seeds_text):
         yield cfg.replace(seed=seed), (f"{run_name}-seed{seed}" if run_name else None)
 
 
-def _report(path: Path) -> None:
-    metrics_file = path / "metrics.json"
-    if not metrics_file.is_file():
-        return
-    m = json.loads(metrics_file.read_text())
+def _report(result) -> None:
+    """One line of what a command computed (its RunResult; nothing is read back from disk)."""
+    m = result.metrics
     if "fid" in m:
-        click.echo(f"{path}: IS {m['is_mean']:.3f} ± {m['is_std']:.3f}, FID {m['fid']:.3f}, KID {m['kid_mean']:.5f} "
-                   f"(n_fake {m['n_fake']}, n_real {m['n_real']}, {m['backbone']}); "
-                   f"{m['cost']['total']['device_hours']:.4f} {m['cost']['total']['unit']}")
+        click.echo(f"{result.path}: IS {m['is_mean']:.3f} ± {m['is_std']:.3f}, FID {m['fid']:.3f}, "
+                   f"KID {m['kid_mean']:.5f} (n_fake {m['n_fake']}, n_real {m['n_real']}, {m['backbone']}"
+                   + (f", mean of {len(m['eval_seeds'])} evaluation seeds" if len(m.get("eval_seeds", [])) > 1 else "")
+                   + f"); {m['cost']['total']['device_hours']:.4f} {m['cost']['total']['unit']}")
     else:
-        click.echo(f"{path}: search finished")
+        click.echo(f"{result.path}: search finished")
 
 
 def main(argv=None):

@@ -21,14 +21,15 @@ class CostClock:
     def __init__(self, device: torch.device):
         self.device = device
         self.phases: dict[str, dict] = {}
+        self._running: dict[str, float] = {}  # phase -> perf_counter at which its open `phase()` block started
 
     @contextmanager
     def phase(self, name: str):
-        start = time.perf_counter()
+        self._running[name] = time.perf_counter()
         try:
             yield
         finally:
-            self.add(name, time.perf_counter() - start)
+            self.add(name, time.perf_counter() - self._running.pop(name))
 
     def add(self, name: str, seconds: float, steps: int = 0) -> None:
         entry = self.phases.setdefault(name, {"wall_s": 0.0, "steps": 0})
@@ -47,10 +48,20 @@ class CostClock:
         return cost_entry(wall, self.device, steps=sum(e["steps"] for e in self.phases.values()))
 
     def state_dict(self) -> dict:
-        return {k: dict(v) for k, v in self.phases.items()}
+        """Phases as they stand now, the time of phases still open included (a checkpoint taken mid-search keeps the
+        search time spent so far)."""
+        now = time.perf_counter()
+        state = {k: dict(v) for k, v in self.phases.items()}
+        for name, start in self._running.items():
+            entry = state.setdefault(name, {"wall_s": 0.0, "steps": 0})
+            entry["wall_s"] += now - start
+        return state
 
     def load_state_dict(self, state: dict) -> None:
+        """Continue from `state`; a phase open now counts from this moment on top of the state's time."""
         self.phases = {k: dict(v) for k, v in state.items()}
+        now = time.perf_counter()
+        self._running = {name: now for name in self._running}
 
 
 def cost_entry(wall_s: float, device: torch.device, **extra) -> dict:

@@ -1,8 +1,29 @@
-"""One exception type for everything a user can get wrong.
+"""One exception type for everything a user can get wrong, and the one way an error quotes what the user gave.
 
 The CLI turns a `UserError` into a single line on stderr and exit code 2; anything else is a bug and keeps its traceback.
 """
+from __future__ import annotations
+
+import reprlib
+from typing import Any
+
+PREVIEW_CHARS = 60
 
 
 class UserError(Exception):
     """Bad input from the user (a name, a value, a file). The message must name the bad value and what is accepted."""
+
+
+def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
+    """`value` quoted on one line in about `limit` characters (`reprlib`): an error never echoes a whole input, and a
+    deeply nested or enormous value is summarised without rendering it."""
+    shortener = reprlib.Repr()
+    shortener.maxlevel, shortener.maxlist, shortener.maxtuple, shortener.maxdict = 2, 6, 6, 4
+    shortener.maxstring = shortener.maxother = shortener.maxlong = limit
+    try:
+        text = " ".join(shortener.repr(value).split())
+    except ValueError:  # an int past Python's digit limit for str()
+        return f"<{type(value).__name__} of {value.bit_length():,} bits>" if isinstance(value, int) else "<value>"
+    if isinstance(value, str) and len(value) > limit:
+        text += f" ({len(value):,} characters)"
+    return text

@@ -11,7 +11,7 @@ import torch
 from .config import Config
 from .cost import count_params, training_step_flops
 from .errors import UserError
-from .spaces.base import Widths
+from .contracts.space import Widths
 
 
 def estimate_training(cfg: Config, space, genotype, sustained_tflops: float) -> dict:

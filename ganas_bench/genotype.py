@@ -9,7 +9,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from .errors import UserError
+from .errors import UserError, preview
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,12 @@ class Genotype:
     @classmethod
     def from_dict(cls, data) -> "Genotype":
         if not isinstance(data, dict) or "space" not in data or "choices" not in data:
-            raise UserError(f"not a genotype: {data!r}; expected {{'space': NAME, 'choices': [INT, ...]}}")
+            raise UserError(f"not a genotype: {preview(data)}; expected {{'space': NAME, 'choices': [INT, ...]}}")
         space, choices = data["space"], data["choices"]
         if not isinstance(space, str) or not isinstance(choices, (list, tuple)):
-            raise UserError(f"not a genotype: {data!r}; 'space' must be a string and 'choices' a list of integers")
+            raise UserError(f"not a genotype: {preview(data)}; 'space' must be a string and 'choices' a list of integers")
         if not all(isinstance(c, int) and not isinstance(c, bool) for c in choices):
-            raise UserError(f"genotype choices must be integers, got {choices!r}")
+            raise UserError(f"genotype choices must be integers, got {preview(choices)}")
         return cls(space, tuple(choices))
 
     @classmethod

@@ -1,8 +1,9 @@
 """Name -> plug-in registries for search spaces, strategies and named (published) architectures.
 
-Built-in plug-ins and third-party packages both register through entry-point groups `ganas_bench.spaces` and
-`ganas_bench.strategies`: an entry point names a module whose import runs `@register_space(...)` / `@register_strategy(...)`.
-Lookups load those modules lazily, so `import ganas_bench` stays cheap.
+The built-in plug-ins are listed once, in `BUILTIN_PLUGINS`; third-party packages add theirs through the entry-point
+groups `ganas_bench.spaces` and `ganas_bench.strategies`: an entry point names a module whose import runs
+`@register_space(...)` / `@register_strategy(...)` (see examples/my_strategy.py). Lookups load those modules lazily, so
+`import ganas_bench` stays cheap.
 """
 from __future__ import annotations
 
@@ -17,9 +18,8 @@ from .errors import UserError
 T = TypeVar("T")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
-# Modules that always register, even when the package metadata (and so its entry points) is not installed, e.g. when
-# the tests run from a source tree.
-_BUILTIN_MODULES = {
+# The one list of built-in plug-ins: modules imported on the first lookup of their registry.
+BUILTIN_PLUGINS = {
     "ganas_bench.spaces": ("ganas_bench.spaces.autogan", "ganas_bench.spaces.adversarialnas"),
     "ganas_bench.strategies": (
         "ganas_bench.strategies.random_search",
@@ -54,14 +54,14 @@ class Registry(Generic[T]):
         if self._loaded:
             return
         self._loaded = True
-        for module in _BUILTIN_MODULES.get(self.group, ()):
+        for module in BUILTIN_PLUGINS.get(self.group, ()):
             try:
                 import_module(module)
             except ModuleNotFoundError as exc:  # a built-in that has not landed yet
                 if exc.name != module:
                     raise
         for ep in entry_points(group=self.group):
-            if ep.value in _BUILTIN_MODULES.get(self.group, ()):
+            if ep.value in BUILTIN_PLUGINS.get(self.group, ()):
                 continue
             ep.load()
 

@@ -39,16 +39,17 @@ def pairs() -> list[tuple[str, str]]:
 
 
 def run_pair(strategy: str, space: str, results_dir: Path) -> dict:
-    from .pipeline import command_run, config_hash
+    from .commands import command_run
+    from .runs.identity import config_hash
 
     cfg = make_config(profile="smoke", overrides={"seed": REFERENCE_SEED, "results_dir": str(results_dir),
-                                                  "device": "cpu"})
+                                                  "device": "cpu"}, strategy=strategy)
     run = command_run(cfg, strategy, space, f"{strategy}-{space}")
     metrics = run.read_json("metrics.json")
     arch = run.read_json("arch.json")
     return {
         "strategy": strategy, "space": space, "profile": "smoke", "seed": REFERENCE_SEED,
-        "config_hash": config_hash(cfg.replace(results_dir="")), "genotype": arch["genotype"],
+        "config_hash": config_hash(cfg.to_dict()), "genotype": arch["genotype"],
         "metrics": {k: metrics[k] for k in METRIC_FIELDS}, "platform": platform_key(),
     }
 

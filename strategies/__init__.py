@@ -1,4 +1,2 @@
-"""Search strategies, installed as `ganas_bench.strategies`. Each module registers itself with `@register_strategy`."""
-from .base import Candidate, SearchResult, Strategy, check_compatible
-
-__all__ = ["Candidate", "SearchResult", "Strategy", "check_compatible"]
+"""Search strategies, installed as `ganas_bench.strategies`. Each module registers itself with `@register_strategy`;
+the contract they implement lives in `ganas_bench.contracts.strategy`."""

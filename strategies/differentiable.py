@@ -13,7 +13,7 @@ The weight optimisers (the trainer's, Adam lr_g / lr_d, beta1 / beta2) hold only
 architecture optimisers Adam(arch_lr, (arch_beta1, arch_beta2), arch_weight_decay) only the alphas. Gradients are
 first-order (the original's default; its "amending coefficient" second-order term is off in the released script).
 Architecture gradients are taken with `torch.autograd.grad` w.r.t. the alphas alone, so an architecture step never
-writes a weight's `.grad`; time spent in it is added to the trainer's `step_seconds` (it is GAN compute).
+writes a weight's `.grad`; time spent in it goes to the run's step meter as GAN compute.
 
 Length: `search_epochs` passes over the real data, i.e. round(search_epochs * batches_per_epoch) iterations (at least
 one), with batches_per_epoch = len(real images) // search_batch (the incomplete last batch of an epoch is dropped). The
@@ -42,25 +42,32 @@ genotype is still the result, with score None and a `candidate_failed` event.
 
 Differences from the released code, on purpose: G's architecture and weight steps use `g_batch` latents (the original
 uses its G batch, which equals its search batch, 120); it never scores the derived genotype, only validates its EMA
-supernet every 10 epochs (overwriting the live weights - a bug not reproduced here).
+supernet every 10 epochs. The original's validation loads the EMA of G's parameters (decay 0.999, updated after every G
+step) into the live generator and never restores it; the EMA covers G's architecture parameters too (they are
+parameters of G), so weights and alphas are both pulled back. Not done by default (a bug); `ema_reload` reproduces it:
+after every `ema_reload_every`-th epoch (the released script's val_freq 10, counting the original's epochs, whose first
+trained epoch is 1) but the last, whose reload comes after the final genotype is derived and so changes nothing.
+
+Steps of the state machine (ganas_bench/contracts/strategy.py): one search iteration each (phase "search").
 """
 from __future__ import annotations
 
 import math
 import time
-from typing import Any, Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Optional, Sequence
 
 import torch
 from torch import nn
 
-from ganas_bench.errors import UserError
+from ganas_bench.contracts.space import Differentiable, RelaxedGAN
+from ganas_bench.contracts.strategy import Candidate, SearchResult, Strategy
 from ganas_bench.faults import fault_point
 from ganas_bench.registry import register_strategy
-from ganas_bench.spaces.base import Differentiable, RelaxedGAN
 from ganas_bench.training import DivergedError, GANTrainer, hinge_d_loss, hinge_g_loss
+from ganas_bench.training.meter import GAN
 from ganas_bench.training.trainer import make_adam
 
-from .base import Candidate, SearchResult, Strategy
 from .relaxation import mean_entropy, tau_schedule
 
 CURVE_POINTS = 50
@@ -69,10 +76,11 @@ CURVE_POINTS = 50
 class AdversarialArchSearch:
     """A relaxed GAN, the trainer of its weights and the optimisers of its alphas: the four steps of one iteration."""
 
-    def __init__(self, relaxed: RelaxedGAN, trainer: GANTrainer, cfg):
+    def __init__(self, relaxed: RelaxedGAN, trainer: GANTrainer, cfg, options):
         self.relaxed = relaxed
         self.trainer = trainer
         self.cfg = cfg
+        self.options = options
         self.alphas_g = list(relaxed.arch_parameters_g())
         self.alphas_d = list(relaxed.arch_parameters_d())
         if not self.alphas_g:
@@ -83,8 +91,8 @@ class AdversarialArchSearch:
         self.g_arch_steps = 0
 
     def _arch_adam(self, params: Sequence[nn.Parameter]) -> torch.optim.Adam:
-        cfg = self.cfg
-        return make_adam(params, cfg.arch_lr, cfg.arch_beta1, cfg.arch_beta2, cfg.arch_weight_decay)
+        o = self.options
+        return make_adam(params, o.arch_lr, o.arch_beta1, o.arch_beta2, o.arch_weight_decay)
 
     def state_dict(self) -> dict:
         return {"opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict() if self.opt_d else None,
@@ -107,7 +115,7 @@ class AdversarialArchSearch:
         loss = hinge_d_loss(D(real).flatten(), D(fake).flatten())
         self._apply(loss, self.alphas_d, self.opt_d, "D architecture")
         self.d_arch_steps += 1
-        self.trainer.step_seconds += time.perf_counter() - start
+        self.trainer.meter.add(GAN, time.perf_counter() - start)
         return loss.item()
 
     def g_arch_step(self) -> float:
@@ -119,7 +127,7 @@ class AdversarialArchSearch:
         loss = hinge_g_loss(D(G(self.trainer.z(self.cfg.g_batch))).flatten())
         self._apply(loss, self.alphas_g, self.opt_g, "G architecture")
         self.g_arch_steps += 1
-        self.trainer.step_seconds += time.perf_counter() - start
+        self.trainer.meter.add(GAN, time.perf_counter() - start)
         return loss.item()
 
     def iteration(self, step: int, real: torch.Tensor) -> tuple[float, Optional[float]]:
@@ -144,6 +152,40 @@ class AdversarialArchSearch:
         opt.step()
 
 
+@dataclass(frozen=True)
+class DifferentiableOptions:
+    strategy: ClassVar[str] = "differentiable"
+    PROFILE_DEFAULTS: ClassVar[dict] = {
+        "smoke": {"search_epochs": 0.1, "search_batch": 32},
+        "cifar10": {"search_epochs": 24.0, "search_batch": 120, "arch_lr": 3e-4},
+        "stl10": {"search_epochs": 24.0, "search_batch": 120, "arch_lr": 3e-4},
+    }
+
+    search_epochs: float = field(default=2.0, metadata={"help": "epochs of differentiable search", "gt": 0.0,
+                                                        "max": 1e6})
+    search_batch: int = field(default=64, metadata={
+        "help": "real batch of differentiable search (split in halves: weights, architecture)", "min": 2, "max": 8192})
+    arch_lr: float = field(default=2e-2, metadata={
+        "help": "architecture-parameter Adam learning rate (tiny/smoke: raised from the paper's 3e-4 for ~30 steps)",
+        "gt": 0.0, "max": 1e3})
+    arch_beta1: float = field(default=0.5, metadata={"help": "architecture Adam beta1", "min": 0.0, "lt": 1.0})
+    arch_beta2: float = field(default=0.999, metadata={"help": "architecture Adam beta2", "min": 0.0, "lt": 1.0})
+    arch_weight_decay: float = field(default=1e-4, metadata={"help": "architecture Adam weight decay", "min": 0.0})
+    gumbel: bool = field(default=True, metadata={"help": "Gumbel-softmax relaxation (else plain softmax)"})
+    tau_max: float = field(default=5.0, metadata={"help": "Gumbel temperature at epoch 0", "gt": 0.0, "max": 1e6})
+    tau_min: float = field(default=0.1, metadata={"help": "Gumbel temperature floor", "gt": 0.0, "max": 1e6})
+    tau_anneal_epochs: float = field(default=25.0, metadata={"help": "epochs over which tau decays to tau_min",
+                                                             "gt": 0.0, "max": 1e6})
+    ema_reload: bool = field(default=False, metadata={
+        "help": "AdversarialNAS's validation bug: load the EMA (0.999) of G's weights and alphas into the live G every "
+                "ema_reload_every epochs, never restored (off: the fix)"})
+    ema_reload_every: int = field(default=10, metadata={"help": "epochs between EMA reloads (the released val_freq)",
+                                                        "min": 1, "max": 10**6})
+
+
+SEARCH_EMA_DECAY = 0.999  # the original's hard-coded average of G's parameters during search
+
+
 @register_strategy("differentiable")
 class DifferentiableStrategy(Strategy):
     name = "differentiable"
@@ -152,84 +194,108 @@ class DifferentiableStrategy(Strategy):
         "relaxes it, D's) architecture parameters with Gumbel-softmax annealing; derives the argmax genotype"
     )
     requires = Differentiable
+    Options = DifferentiableOptions
 
-    def __init__(self, space, ctx):
-        super().__init__(space, ctx)
-        if ctx.config.search_batch < 2:
-            raise UserError(f"invalid search_batch={ctx.config.search_batch}; accepted: an integer >= 2 "
-                            "(the differentiable search splits every real batch in two halves)")
+    def start(self) -> None:
+        h, opts = self.harness, self.options
+        self.relaxed = self.space.build_relaxed(h.widths(search=True)).to(h.device)
+        self.trainer = h.make_trainer(self.relaxed.generator, self.relaxed.discriminator,
+                                      g_params=self.relaxed.weight_parameters_g(),
+                                      d_params=self.relaxed.weight_parameters_d(), ema=False)
+        self.search = AdversarialArchSearch(self.relaxed, self.trainer, h.config, opts)
+        self.batches = h.real_batches(h.config.image_size, opts.search_batch)
+        self.per_epoch = self.batches.batches_per_epoch
+        self.total = max(1, round(opts.search_epochs * self.per_epoch))
+        self.record_every = max(1, self.total // CURVE_POINTS)
+        self.steps_done, self.epoch, self.tau = 0, 0, self._temperature(0)
+        self.d_loss = self.g_loss = None
+        self.gen_avg = ([p.detach().clone() for p in self.relaxed.generator.parameters()] if opts.ema_reload
+                        else None)
+        self.relaxed.set_relaxation(self.tau, opts.gumbel)
+        self.curve: list[dict] = []  # its first row (step 0, before any update) is recorded by the first step
 
-    def search(self) -> SearchResult:
-        ctx, cfg = self.ctx, self.ctx.config
-        relaxed = self.space.build_relaxed(ctx.widths(search=True)).to(ctx.device)
-        trainer = ctx.make_trainer(relaxed.generator, relaxed.discriminator, g_params=relaxed.weight_parameters_g(),
-                                   d_params=relaxed.weight_parameters_d(), ema=False)
-        search = AdversarialArchSearch(relaxed, trainer, cfg)
-        batches = ctx.real_batches(cfg.image_size, cfg.search_batch)
-        per_epoch = batches.batches_per_epoch
-        total = max(1, round(cfg.search_epochs * per_epoch))
-        record_every = max(1, total // CURVE_POINTS)
+    def _temperature(self, epochs_done: int) -> float:
+        o = self.options
+        return tau_schedule(epochs_done + 1, o.tau_max, o.tau_min, o.tau_anneal_epochs)
 
-        def temperature(epochs_done: int) -> float:
-            return tau_schedule(epochs_done + 1, cfg.tau_max, cfg.tau_min, cfg.tau_anneal_epochs)
+    @property
+    def done(self) -> bool:
+        return self.steps_done >= self.total
 
-        epoch, tau, first = 0, temperature(0), 0
-        d_loss = g_loss = None
-        saved = ctx.load_search_state()
-        if saved is not None:
-            trainer.load_state_dict(saved["trainer"])  # the relaxed G and D, alphas included, and weight optimisers
-            search.load_state_dict(saved["arch"])
-            batches.load_state_dict(saved["batches"])
-            first, epoch, tau = int(saved["step"]), int(saved["epoch"]), float(saved["tau"])
-            d_loss, g_loss, curve = saved["d_loss"], saved["g_loss"], list(saved["curve"])
-            relaxed.set_relaxation(tau, cfg.gumbel)
-            ctx.resume_rng()
-        else:
-            relaxed.set_relaxation(tau, cfg.gumbel)
-            curve = [self._record(relaxed, 0, per_epoch, tau, None, None)]
-        with ctx.progress(total, "differentiable search") as bar:
-            bar.update(first)
-            for step in range(first, total):
-                if step // per_epoch != epoch:
-                    epoch = step // per_epoch
-                    tau = temperature(epoch)
-                    relaxed.set_relaxation(tau, cfg.gumbel)
-                fault_point("search_step")
-                d_loss, g_new = search.iteration(step, batches.next())
-                g_loss = g_new if g_new is not None else g_loss
-                bar.update(1)
-                if (step + 1) % record_every == 0 or step + 1 == total:
-                    curve.append(self._record(relaxed, step + 1, per_epoch, tau, d_loss, g_loss))
-                if (step + 1) % cfg.checkpoint_every == 0 and step + 1 < total:
-                    ctx.save_search_state({
-                        "step": step + 1, "epoch": epoch, "tau": tau, "d_loss": d_loss, "g_loss": g_loss,
-                        "curve": curve, "trainer": trainer.state_dict(), "arch": search.state_dict(),
-                        "batches": batches.state_dict(),
-                    })
+    def progress(self) -> tuple[int, int]:
+        return self.steps_done, self.total
 
-        genotype = self.space.validate(relaxed.derive())
-        relaxed.set_relaxation(tau, False)
-        score = None  # stays None when the relaxed generator's output is broken (logged as candidate_failed)
-        with ctx.candidate(genotype.choices, "score"):
-            score = ctx.proxy_score(relaxed.generator)
-        final_entropy = curve[-1]["entropy"]
+    def step(self) -> None:
+        step = self.steps_done
+        if not self.curve:
+            self.curve.append(self._record(0))
+        if step // self.per_epoch != self.epoch:
+            self._end_epoch(self.epoch)
+            self.epoch = step // self.per_epoch
+            self.tau = self._temperature(self.epoch)
+            self.relaxed.set_relaxation(self.tau, self.options.gumbel)
+        fault_point("search_step")
+        self.d_loss, g_new = self.search.iteration(step, self.batches.next())
+        if g_new is not None:
+            self.g_loss = g_new
+            if self.gen_avg is not None:
+                with torch.no_grad():
+                    for avg, p in zip(self.gen_avg, self.relaxed.generator.parameters()):
+                        avg.mul_(SEARCH_EMA_DECAY).add_(p.detach(), alpha=1.0 - SEARCH_EMA_DECAY)
+        self.steps_done += 1
+        if self.steps_done % self.record_every == 0 or self.steps_done == self.total:
+            self.curve.append(self._record(self.steps_done))
+
+    def _end_epoch(self, epoch: int) -> None:
+        """After 0-based epoch `epoch` (the original's epoch + 1): its validation reload, when asked for."""
+        if self.gen_avg is not None and (epoch + 1) % self.options.ema_reload_every == 0:
+            with torch.no_grad():
+                for p, avg in zip(self.relaxed.generator.parameters(), self.gen_avg):
+                    p.copy_(avg)
+            self.harness.log("ema_reload", epoch=epoch + 1, step=self.steps_done)
+
+    def result(self) -> SearchResult:
+        cfg, tau = self.harness.config, self.tau
+        genotype = self.space.validate(self.relaxed.derive())
+        self.relaxed.set_relaxation(tau, False)
+        score = self.harness.evaluator.score(genotype.choices, self.relaxed.generator)  # None: broken output
+        final_entropy = self.curve[-1]["entropy"]
+        search = self.search
         info = {
-            "iterations": total, "batches_per_epoch": per_epoch, "epochs": round(total / per_epoch, 4),
-            "d_arch_steps": search.d_arch_steps, "d_steps": trainer.d_steps,
-            "g_arch_steps": search.g_arch_steps, "g_steps": trainer.g_steps,
-            "searched_discriminator": bool(search.alphas_d), "gumbel": cfg.gumbel, "final_tau": tau,
-            "final_entropy": final_entropy,
+            "iterations": self.total, "batches_per_epoch": self.per_epoch, "epochs": round(self.total / self.per_epoch, 4),
+            "d_arch_steps": search.d_arch_steps, "d_steps": self.trainer.d_steps,
+            "g_arch_steps": search.g_arch_steps, "g_steps": self.trainer.g_steps,
+            "searched_discriminator": bool(search.alphas_d), "gumbel": self.options.gumbel, "final_tau": tau,
+            "final_entropy": final_entropy, "ema_reload": self.options.ema_reload,
             "scored": (f"proxy IS ({cfg.proxy_samples} samples, {cfg.backbone}) of the relaxed generator: live "
                        f"weights, final alphas, eval mode, set_relaxation(tau={tau:.4g}, gumbel=False): the space's "
                        "softmax mixing without Gumbel noise"),
         }
         candidate = Candidate(genotype, score, {"description": self.space.describe(genotype),
                                                 "final_entropy": final_entropy})
-        return SearchResult(ranked=[candidate], curve=curve, info=info)
+        return SearchResult(ranked=[candidate], curve=self.curve, info=info)
 
-    def _record(self, relaxed: RelaxedGAN, step: int, per_epoch: int, tau: float, d_loss, g_loss) -> dict[str, Any]:
-        entropies = {name: float(h) for name, h in relaxed.edge_entropies().items()}
-        row = {"step": step, "epoch": round(step / per_epoch, 4), "tau": tau, "entropy": mean_entropy(entropies),
-               "entropies": entropies, "d_loss": d_loss, "g_loss": g_loss}
-        self.ctx.log("alphas", **row)
+    def _record(self, step: int) -> dict[str, Any]:
+        entropies = {name: float(h) for name, h in self.relaxed.edge_entropies().items()}
+        row = {"step": step, "epoch": round(step / self.per_epoch, 4), "tau": self.tau,
+               "entropy": mean_entropy(entropies), "entropies": entropies, "d_loss": self.d_loss, "g_loss": self.g_loss}
+        self.harness.log("alphas", **row)
         return row
+
+    def state_dict(self) -> dict:
+        return {"step": self.steps_done, "epoch": self.epoch, "tau": self.tau, "d_loss": self.d_loss,
+                "g_loss": self.g_loss, "curve": self.curve, "trainer": self.trainer.state_dict(),
+                "arch": self.search.state_dict(), "batches": self.batches.state_dict(), "gen_avg": self.gen_avg}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.trainer.load_state_dict(state["trainer"])  # the relaxed G and D, alphas included, and weight optimisers
+        self.search.load_state_dict(state["arch"])
+        self.batches.load_state_dict(state["batches"])
+        self.steps_done, self.epoch, self.tau = int(state["step"]), int(state["epoch"]), float(state["tau"])
+        self.d_loss, self.g_loss, self.curve = state["d_loss"], state["g_loss"], list(state["curve"])
+        if self.gen_avg is not None:
+            saved = state["gen_avg"]
+            if saved is None or len(saved) != len(self.gen_avg):
+                raise ValueError("the checkpoint holds no EMA of G for ema_reload")
+            self.gen_avg = [t.to(self.harness.device) for t in saved]
+        self.relaxed.set_relaxation(self.tau, self.options.gumbel)

@@ -1,34 +1,51 @@
 """Random search: the honest baseline for the weight-sharing strategies, on rl's budget terms.
 
-Default (shared weights): the space's supernet trains at full resolution (its last stage) for the D steps rl's shared
-training would take, sum(stage_iters) iterations of `shared_steps` D steps, with a uniformly drawn architecture before
-every D step and the same step schedule and dynamic reset as rl (see `shared_training`). Then `random_candidates`
-uniform architectures, drawn before any training, are scored by the IS proxy on the shared weights; they are the result,
+Default (shared weights): `random_candidates` uniform architectures are drawn first; then the space's supernet trains
+at full resolution (its last stage) for the budget's D steps (`SearchBudget.iterations` steps of `shared_steps` D steps,
+each with a uniformly drawn architecture, AutoGAN's step schedule and dynamic reset; phase "train"), and each drawn
+candidate is scored by the IS proxy on the shared weights (phase "score", one candidate per step). They are the result,
 best first.
 
-Proxy budget: rl scores sum(stage_iters) * controller_steps + n_stages * mlas_m architectures (`rl_proxy_evaluations`,
-e.g. 15 on the smoke profile at three stages). random scores exactly as many when `random_candidates` is 0 (the
-default, equal terms); a positive `random_candidates` overrides it. `info` reports both numbers.
+Proxy budget: `random_candidates` = 0 (the default, equal terms) scores exactly as many architectures as rl does
+(`SearchBudget.proxy_evaluations`: every controller update plus `mlas_m` at each stage's end, e.g. 15 on the smoke
+profile at three stages); a positive value overrides it. `info` reports both numbers.
 
 Variant (`random_scratch_steps` > 0): no supernet. Each candidate's standalone G and D (search widths) train from
-scratch for `random_scratch_steps` D steps (same schedule, no EMA) before it is scored: random_candidates *
-random_scratch_steps D steps in all.
+scratch for `random_scratch_steps` D steps (same schedule, no EMA) before it is scored; each candidate is seeded from
+the run's seed and its index alone (`ganas_bench.search.scratch`), so the ranking is the same in any order and on any
+executor.
 
-Failed candidates: a candidate whose loss turns NaN/Inf, whose output is NaN/Inf or collapsed, or that runs out of
-memory (see ganas_bench/candidates.py) is logged as `candidate_failed`, counted and left out of the ranking.
-Randomness: ctx.rng for architectures, the global torch RNG for the GAN.
+Failed candidates (NaN/Inf loss or output, collapsed output, out of memory; see ganas_bench/search/candidates.py) are
+logged as `candidate_failed`, counted and left out of the ranking. Randomness: harness.rng for architectures, the global
+torch RNG for the shared GAN.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from ganas_bench.contracts.space import WeightSharing
+from ganas_bench.contracts.strategy import SearchResult, Strategy
 from ganas_bench.errors import UserError
 from ganas_bench.genotype import Genotype
 from ganas_bench.registry import register_strategy
-from ganas_bench.spaces.base import WeightSharing
-from ganas_bench.faults import fault_point
+from ganas_bench.search.scratch import score_from_scratch
+from ganas_bench.search.supernet import rank
 
-from .base import SearchResult, Strategy
-from .rl import rl_proxy_evaluations
-from .shared_training import SharedTraining, critic_steps, rank
+
+@dataclass(frozen=True)
+class RandomOptions:
+    strategy: ClassVar[str] = "random"
+
+    random_candidates: int = field(default=0, metadata={
+        "help": "architectures the random baseline scores (0: as many as rl's proxy evaluations, equal terms)",
+        "min": 0, "max": 10**9})
+    random_scratch_steps: int = field(default=0, metadata={
+        "help": "if > 0, train each candidate from scratch this many D steps instead of sharing weights",
+        "min": 0, "max": 10**9})
+
+
+TRAIN, SCORE, DONE = "train", "score", "done"
 
 
 @register_strategy("random")
@@ -36,98 +53,80 @@ class RandomStrategy(Strategy):
     name = "random"
     description = "Random search: uniform architectures scored by the IS proxy on a uniformly trained supernet (or from scratch)"
     requires = WeightSharing
+    Options = RandomOptions
 
-    def search(self) -> SearchResult:
-        cfg, ctx, space = self.ctx.config, self.ctx, self.space
-        self._saved = ctx.load_search_state()
-        if self._saved is not None:  # the candidates were drawn before the checkpoint: take them from it
-            genotypes = [Genotype(space.name, tuple(c)) for c in self._saved["genotypes"]]
+    def start(self) -> None:
+        budget = self.harness.budget
+        n = self.options.random_candidates or budget.proxy_evaluations
+        self.genotypes = [self.space.sample(self.harness.rng) for _ in range(n)]
+        self.scores: list[float | None] = []
+        self.trained = 0
+        self.scratch = self.options.random_scratch_steps > 0
+        self.scratch_d_steps = 0
+        if self.scratch:
+            self.phase = SCORE
         else:
-            n_candidates = cfg.random_candidates or rl_proxy_evaluations(cfg, space.n_stages)
-            genotypes = [space.sample(ctx.rng) for _ in range(n_candidates)]
-        if cfg.random_scratch_steps:
-            scored, info = self._score_from_scratch(genotypes)
+            self.shared = self.harness.supernet(self.space)
+            self.shared.enter_stage(self.space.n_stages - 1)
+            self.phase = TRAIN
+
+    @property
+    def done(self) -> bool:
+        return self.phase == DONE
+
+    def progress(self) -> tuple[int, int]:
+        training = 0 if self.scratch else self.harness.budget.iterations
+        return self.trained + len(self.scores), training + len(self.genotypes)
+
+    def step(self) -> None:
+        if self.phase == TRAIN:
+            stop = self.shared.train(self.harness.budget.shared_steps, lambda: self.space.sample(self.harness.rng).choices)
+            if stop is not None:
+                self.shared.reinitialise(stop)
+            self.trained += 1
+            if self.trained == self.harness.budget.iterations:
+                self.phase = SCORE
+            return
+        genotype = self.genotypes[len(self.scores)]
+        if self.scratch:
+            outcome = score_from_scratch(self.harness, self.space, genotype, len(self.scores),
+                                         self.options.random_scratch_steps)
+            self.scratch_d_steps += outcome.d_steps
+            self.scores.append(outcome.score)
         else:
-            scored, info = self._score_on_shared_weights(genotypes)
-        curve = [{"step": i, "score": score} for i, (_, score) in enumerate(scored)]
+            self.scores.append(self.shared.score(genotype.choices))
+        if len(self.scores) == len(self.genotypes):
+            self.phase = DONE
+
+    def result(self) -> SearchResult:
+        scored = [(g, s) for g, s in zip(self.genotypes, self.scores) if s is not None]
+        if not scored:
+            hint = (f" within random_scratch_steps={self.options.random_scratch_steps}; try a lower lr_g/lr_d or fewer "
+                    "steps" if self.scratch else " on the shared weights")
+            raise UserError(f"all {len(self.genotypes)} random candidates failed{hint} (see the candidate_failed events)")
         ranked = rank(scored)
         for c in ranked:
-            ctx.log("candidate", genotype=c.genotype.to_dict(), score=c.score)
-        info.update(architectures_evaluated=len(genotypes),
-                    rl_proxy_evaluations=rl_proxy_evaluations(cfg, space.n_stages))
+            self.harness.log("candidate", genotype=c.genotype.to_dict(), score=c.score)
+        if self.scratch:
+            info = {"mode": "scratch", "resets": 0, "d_steps": self.scratch_d_steps}
+        else:
+            info = {"mode": "shared", **self.shared.reset_info(), "d_steps": self.shared.d_steps}
+        info.update(architectures_evaluated=len(self.genotypes),
+                    rl_proxy_evaluations=self.harness.budget.proxy_evaluations)
+        curve = [{"step": i, "score": s} for i, (_, s) in enumerate(scored)]
         return SearchResult(ranked=ranked, curve=curve, info=info)
 
-    def _score_on_shared_weights(self, genotypes: list[Genotype]) -> tuple[list[tuple[Genotype, float]], dict]:
-        cfg, ctx, space = self.ctx.config, self.ctx, self.space
-        shared = SharedTraining(space, ctx)
-        shared.enter_stage(space.n_stages - 1)
-        iterations = sum(cfg.stage_iters)
-        trained, scored = 0, []
-        if self._saved is not None:
-            shared.load_state_dict(self._saved["shared"])
-            trained = int(self._saved["trained"])
-            scored = [(genotypes[i], None if score is None else float(score))
-                      for i, score in enumerate(self._saved["scores"])]
-            ctx.resume_rng()
+    def state_dict(self) -> dict:
+        state = {"phase": self.phase, "genotypes": [list(g.choices) for g in self.genotypes], "scores": self.scores,
+                 "trained": self.trained, "scratch_d_steps": self.scratch_d_steps}
+        if not self.scratch:
+            state["shared"] = self.shared.state_dict()
+        return state
 
-        def checkpoint():
-            ctx.save_search_state({"genotypes": [list(g.choices) for g in genotypes], "shared": shared.state_dict(),
-                                   "trained": trained, "scores": [score for _, score in scored]})
-
-        with ctx.progress(iterations, "random: shared training") as bar:
-            bar.update(trained)
-            while trained < iterations:
-                stop = shared.train(cfg.shared_steps, lambda: space.sample(ctx.rng).choices)
-                if stop is not None:
-                    shared.reinitialise(stop)
-                trained += 1
-                bar.update(1)
-                checkpoint()
-        with ctx.progress(len(genotypes), "random: scoring") as bar:
-            bar.update(len(scored))
-            for genotype in genotypes[len(scored):]:
-                with ctx.candidate(genotype.choices, "score") as attempt:
-                    score = shared.score(genotype.choices)
-                scored.append((genotype, None if attempt.failed else score))
-                bar.update(1)
-                if len(scored) % cfg.checkpoint_every == 0:
-                    checkpoint()
-        kept = [(g, score) for g, score in scored if score is not None]
-        if not kept:
-            raise RuntimeError(f"all {len(genotypes)} random candidates failed on the shared weights (see the "
-                               "candidate_failed events)")
-        return kept, {"mode": "shared", **shared.reset_info(), "d_steps": shared.d_steps}
-
-    def _score_from_scratch(self, genotypes: list[Genotype]) -> tuple[list[tuple[Genotype, float]], dict]:
-        cfg, ctx, space = self.ctx.config, self.ctx, self.space
-        widths = ctx.widths(search=True)
-        batches = ctx.real_batches(widths.image_size, cfg.d_batch)
-        scored, done, d_steps = [], 0, 0
-        if self._saved is not None:
-            batches.load_state_dict(self._saved["batches"])
-            done, d_steps = int(self._saved["done"]), int(self._saved["d_steps"])
-            scored = [(Genotype(space.name, tuple(c)), float(score)) for c, score in self._saved["scored"]]
-            ctx.resume_rng()
-        with ctx.progress(len(genotypes), "random: from scratch") as bar:
-            bar.update(done)
-            for genotype in genotypes[done:]:
-                trainer = None
-                with ctx.candidate(genotype.choices, "scratch") as attempt:
-                    trainer = ctx.make_trainer(space.build_generator(genotype, widths),
-                                               space.build_discriminator(genotype, widths), ema=False)
-                    for _ in critic_steps(trainer, batches, cfg.random_scratch_steps):
-                        fault_point("search_step")
-                    score = ctx.proxy_score(trainer.G)
-                if not attempt.failed:  # a failure is counted by ctx (search info: failed_candidates)
-                    scored.append((genotype, score))
-                d_steps += trainer.d_steps if trainer is not None else 0
-                done += 1
-                bar.update(1)
-                ctx.save_search_state({"genotypes": [list(g.choices) for g in genotypes], "done": done,
-                                       "d_steps": d_steps, "batches": batches.state_dict(),
-                                       "scored": [[list(g.choices), score] for g, score in scored]})
-        if not scored:
-            raise UserError(f"all {len(genotypes)} random candidates failed within random_scratch_steps="
-                            f"{cfg.random_scratch_steps} (see the candidate_failed events); try a lower lr_g/lr_d "
-                            "or fewer steps")
-        return scored, {"mode": "scratch", "resets": 0, "d_steps": d_steps}
+    def load_state_dict(self, state: dict) -> None:
+        self.genotypes = [Genotype(self.space.name, tuple(int(c) for c in g)) for g in state["genotypes"]]
+        self.scores = [None if s is None else float(s) for s in state["scores"]]
+        self.trained, self.scratch_d_steps = int(state["trained"]), int(state["scratch_d_steps"])
+        self.phase = str(state["phase"])
+        if not self.scratch:
+            self.shared.load_state_dict(state["shared"])

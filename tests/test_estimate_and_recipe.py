@@ -8,7 +8,7 @@ from ganas_bench.errors import UserError
 from ganas_bench.estimate import estimate_training
 from ganas_bench.genotype import Genotype
 from ganas_bench.registry import SPACES, get_architecture
-from ganas_bench.spaces.base import Widths, count_parameters
+from ganas_bench.contracts.space import Widths, count_parameters
 
 
 def arch(name):

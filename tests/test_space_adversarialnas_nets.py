@@ -4,7 +4,7 @@ import torch
 
 from ganas_bench.registry import SPACES, get_architecture
 from ganas_bench.spaces.autogan.discriminator import AutoGANDiscriminator
-from ganas_bench.spaces.base import Widths, count_parameters
+from ganas_bench.contracts.space import Widths, count_parameters
 
 TINY = Widths(latent_dim=64, bottom_width=2, gf_dim=8, df_dim=8, channels=1, image_size=16)
 CIFAR10 = Widths(latent_dim=120, bottom_width=4, gf_dim=256, df_dim=128, channels=3, image_size=32)

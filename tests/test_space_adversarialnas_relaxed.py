@@ -8,7 +8,7 @@ from ganas_bench.errors import UserError
 from ganas_bench.registry import SPACES
 from ganas_bench.spaces.adversarialnas import AdversarialNASSpace
 from ganas_bench.spaces.adversarialnas.derive import derive_discriminator, derive_generator
-from ganas_bench.spaces.base import RelaxedGAN, Widths
+from ganas_bench.contracts.space import RelaxedGAN, Widths
 
 TINY = Widths(latent_dim=64, bottom_width=2, gf_dim=8, df_dim=8, channels=1, image_size=16)
 

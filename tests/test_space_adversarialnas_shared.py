@@ -7,7 +7,7 @@ import torch
 
 from ganas_bench.errors import UserError
 from ganas_bench.registry import SPACES
-from ganas_bench.spaces.base import SharedGAN, Widths
+from ganas_bench.contracts.space import SharedGAN, Widths
 
 TINY = Widths(latent_dim=64, bottom_width=2, gf_dim=8, df_dim=8, channels=1, image_size=16)
 

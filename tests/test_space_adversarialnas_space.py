@@ -6,7 +6,7 @@ import pytest
 from ganas_bench.errors import UserError
 from ganas_bench.genotype import Genotype
 from ganas_bench.registry import SPACES, get_architecture
-from ganas_bench.spaces.base import Widths
+from ganas_bench.contracts.space import Widths
 
 TINY = Widths(latent_dim=64, bottom_width=2, gf_dim=8, df_dim=8, channels=1, image_size=16)
 

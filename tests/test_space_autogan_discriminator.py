@@ -5,7 +5,7 @@ from torch import nn
 
 from ganas_bench.errors import UserError
 from ganas_bench.spaces.autogan.discriminator import AutoGANDiscriminator
-from ganas_bench.spaces.base import count_parameters
+from ganas_bench.contracts.space import count_parameters
 
 
 def test_discriminator_has_the_originals_parameter_count_at_df_128():

@@ -8,7 +8,7 @@ from ganas_bench.errors import UserError
 from ganas_bench.registry import SPACES
 from ganas_bench.spaces.autogan.encoding import decode
 from ganas_bench.spaces.autogan.generator import AutoGANGenerator
-from ganas_bench.spaces.base import Widths
+from ganas_bench.contracts.space import Widths
 
 TINY = Widths(latent_dim=16, bottom_width=2, gf_dim=8, df_dim=8, channels=1, image_size=16)
 B = (1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 3)

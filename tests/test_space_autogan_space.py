@@ -9,7 +9,7 @@ from ganas_bench.genotype import Genotype
 from ganas_bench.registry import SPACES, get_architecture
 from ganas_bench.spaces.autogan.discriminator import AutoGANDiscriminator
 from ganas_bench.spaces.autogan.encoding import CellChoice, decode, encode
-from ganas_bench.spaces.base import Differentiable, SearchSpace, WeightSharing, Widths, count_parameters
+from ganas_bench.contracts.space import Differentiable, SearchSpace, WeightSharing, Widths, count_parameters
 
 TINY = Widths(latent_dim=16, bottom_width=2, gf_dim=8, df_dim=8, channels=1, image_size=16)
 CIFAR_FINAL = Widths(latent_dim=128, bottom_width=4, gf_dim=256, df_dim=128, channels=3, image_size=32)

@@ -4,7 +4,7 @@ import pytest
 from ganas_bench.errors import UserError
 from ganas_bench.registry import SPACES, get_architecture
 from ganas_bench.genotype import Genotype
-from ganas_bench.spaces.base import Widths
+from ganas_bench.contracts.space import Widths
 
 
 @pytest.mark.parametrize("arch", ["autogan_cifar10_a", "adversarialnas_cifar10"])

@@ -15,7 +15,7 @@ from ganas_bench.data import load_real_images
 from ganas_bench.errors import UserError
 from ganas_bench.genotype import Genotype
 from ganas_bench.registry import STRATEGIES
-from ganas_bench.spaces.base import Decision, Differentiable, RelaxedGAN, SearchSpace
+from ganas_bench.contracts.space import Decision, Differentiable, RelaxedGAN, SearchSpace
 from ganas_bench.strategies.differentiable import AdversarialArchSearch, DifferentiableStrategy
 from ganas_bench.strategies.relaxation import mean_entropy, tau_schedule
 

@@ -17,7 +17,7 @@ from ganas_bench.context import SearchContext
 from ganas_bench.cost import CostClock
 from ganas_bench.data import RealImages
 from ganas_bench.seeding import seed_everything
-from ganas_bench.spaces.base import Decision, SearchSpace, SharedGAN, WeightSharing
+from ganas_bench.contracts.space import Decision, SearchSpace, SharedGAN, WeightSharing
 
 N_CELLS = 3
 OP_CHOICES = (3, 2, 2)

@@ -5,7 +5,7 @@ import torch
 from ganas_bench.errors import UserError
 from ganas_bench.genotype import Genotype
 from ganas_bench.registry import SPACES, STRATEGIES
-from ganas_bench.spaces.base import SearchSpace, WeightSharing
+from ganas_bench.contracts.space import SearchSpace, WeightSharing
 from ganas_bench.strategies.rl import RLStrategy, rl_proxy_evaluations, stage_schedule
 from ganas_bench.strategies.shared_training import LossWindows, SharedTraining
 

@@ -13,6 +13,7 @@ from torch import nn
 
 from .ema import EMA
 from .losses import hinge_d_loss, hinge_g_loss
+from .meter import GAN, StepMeter
 
 
 class DivergedError(RuntimeError):
@@ -26,7 +27,7 @@ def make_adam(params, lr: float, beta1: float, beta2: float, weight_decay: float
 
 class GANTrainer:
     def __init__(self, generator: nn.Module, discriminator: nn.Module, cfg, device: torch.device, *,
-                 g_params=None, d_params=None, ema: bool = True):
+                 g_params=None, d_params=None, ema: bool = True, meter: StepMeter | None = None):
         self.G = generator.to(device)
         self.D = discriminator.to(device)
         self.cfg = cfg
@@ -38,7 +39,7 @@ class GANTrainer:
         self.ema = EMA(self.G, cfg.ema_decay) if ema and cfg.ema_decay > 0 else None
         self.d_steps = 0
         self.g_steps = 0
-        self.step_seconds = 0.0  # wall time inside GAN steps, for the search-efficiency report
+        self.meter = meter if meter is not None else StepMeter()  # wall time inside GAN steps is reported there
         self.skipped_steps = {"D": 0, "G": 0}  # steps whose loss had no gradient (see _apply)
 
     def z(self, n: int) -> torch.Tensor:
@@ -53,7 +54,7 @@ class GANTrainer:
         loss = hinge_d_loss(self.D(real).flatten(), self.D(fake).flatten())
         self._apply(loss, self.opt_d, "D")
         self.d_steps += 1
-        self.step_seconds += time.perf_counter() - start
+        self.meter.add(GAN, time.perf_counter() - start)
         return loss.item()
 
     def g_step(self) -> float:
@@ -74,7 +75,7 @@ class GANTrainer:
                 self.ema.copy_from(self.G)
             else:
                 self.ema.update(self.G)
-        self.step_seconds += time.perf_counter() - start
+        self.meter.add(GAN, time.perf_counter() - start)
         return loss.item()
 
     def _apply(self, loss: torch.Tensor, opt: torch.optim.Optimizer, who: str) -> None:

@@ -14,7 +14,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from ganas_bench.errors import UserError
-from ganas_bench.spaces.base import Widths
+from ganas_bench.contracts.space import Widths
 from ganas_bench.training.init import xavier_init
 
 from .cells import DownCell, Selector

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ganas_bench.errors import UserError
-from ganas_bench.spaces.base import Widths
+from ganas_bench.contracts.space import Widths, check_resolution
 from ganas_bench.training.init import xavier_init
 
 from .cells import Selector, UpCell
@@ -43,12 +43,7 @@ def latent_chunks(latent_dim: int, n: int) -> tuple[int, ...]:
 
 
 def check_generator_widths(widths: Widths) -> None:
-    widths.require_positive("latent_dim", "bottom_width", "gf_dim", "channels")
-    if widths.image_size != 8 * widths.bottom_width:
-        raise UserError(
-            f"invalid image_size={widths.image_size}; accepted: 8 x bottom_width ({8 * widths.bottom_width}), "
-            "since three cells each double the resolution"
-        )
+    check_resolution(widths, G_CELLS)
 
 
 class GeneratorTrunk(nn.Module):

@@ -25,7 +25,7 @@ from torch import nn
 
 from ganas_bench.errors import UserError
 from ganas_bench.genotype import Genotype
-from ganas_bench.spaces.base import RelaxedGAN, Widths
+from ganas_bench.contracts.space import RelaxedGAN, Widths
 
 from .derive import d_distributions, derive_discriminator, derive_generator, entropy, g_distributions
 from .discriminator import DiscriminatorTrunk

@@ -23,7 +23,7 @@ from torch import nn
 from ganas_bench.genotype import Genotype
 from ganas_bench.registry import register_architecture, register_space
 from ganas_bench.spaces.autogan.discriminator import AutoGANDiscriminator
-from ganas_bench.spaces.base import Decision, Differentiable, SearchSpace, SharedGAN, WeightSharing, Widths
+from ganas_bench.contracts.space import Decision, Differentiable, SearchSpace, SharedGAN, WeightSharing, Widths
 
 from .discriminator import SearchedDiscriminator
 from .generator import AdversarialNASGenerator

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ganas_bench.errors import UserError
-from ganas_bench.spaces.base import Decision
+from ganas_bench.contracts.space import Decision
 
 CONV_TYPES = ("post", "pre")  # post: up -> conv -> norm -> ReLU; pre: norm -> ReLU -> up -> conv
 NORMS = ("none", "bn", "in")

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ganas_bench.errors import UserError
-from ganas_bench.spaces.base import Widths
+from ganas_bench.contracts.space import Widths
 
 from .cells import Cell, CellMix, CellOptions, make_to_rgb, run_cells
 from .encoding import CELL_ENDS, decode

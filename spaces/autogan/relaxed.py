@@ -22,7 +22,7 @@ from torch import nn
 
 from ganas_bench.errors import UserError
 from ganas_bench.genotype import Genotype
-from ganas_bench.spaces.base import RelaxedGAN, Widths
+from ganas_bench.contracts.space import RelaxedGAN, Widths
 
 from .cells import Cell, CellMix, CellOptions, make_to_rgb, run_cells
 from .discriminator import AutoGANDiscriminator

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from ganas_bench.errors import UserError
-from ganas_bench.spaces.base import SharedGAN, Widths
+from ganas_bench.contracts.space import SharedGAN, SupernetUsageError, Widths
 
 from .cells import Cell, CellMix, CellOptions, make_to_rgb, run_cells
 from .discriminator import AutoGANDiscriminator
@@ -63,7 +63,7 @@ class SharedAutoGANGenerator(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         n_active = self.stage + 1
         if len(self.arch) < n_active:
-            raise UserError(
+            raise SupernetUsageError(
                 f"stage {self.stage} runs {n_active} cells but the architecture set covers {len(self.arch)}; "
                 "call set_arch with choices for every active cell"
             )

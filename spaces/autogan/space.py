@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ganas_bench.genotype import Genotype
 from ganas_bench.registry import register_space
-from ganas_bench.spaces.base import Decision, Differentiable, SearchSpace, SharedGAN, WeightSharing, Widths
+from ganas_bench.contracts.space import Decision, Differentiable, SearchSpace, SharedGAN, WeightSharing, Widths
 
 from .discriminator import AutoGANDiscriminator
 from .encoding import DECISIONS

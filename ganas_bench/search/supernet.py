@@ -1,5 +1,5 @@
-"""What the weight-sharing strategies (rl, random) share: training the supernet with one architecture per D step,
-AutoGAN's dynamic reset, the proxy score of an architecture on the shared weights, and ranking of scored genotypes.
+"""What every weight-sharing strategy (rl, random, yours) shares: training the supernet with one architecture per D
+step, AutoGAN's dynamic reset, the proxy score of an architecture on the shared weights, and ranking of scored genotypes.
 
 The step schedule is AutoGAN's `train_shared`: an architecture is set before every D step, and a G step (same
 architecture) follows the 1st, (n_critic+1)-th, ... D step of each search iteration. The losses are the harness's
@@ -12,12 +12,11 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from ganas_bench.candidates import failure_reason
-from ganas_bench.faults import fault_point
-from ganas_bench.genotype import Genotype
-from ganas_bench.training import DivergedError
-
-from .base import Candidate
+from ..contracts.strategy import Candidate
+from ..faults import fault_point
+from ..genotype import Genotype
+from ..training import DivergedError
+from .candidates import failure_reason
 
 COLLAPSED = "collapsed"
 DIVERGED = "diverged"
@@ -85,22 +84,21 @@ class SharedTraining:
     `enter_stage(s)` before training: it opens the real-data stream at that stage's resolution.
     """
 
-    def __init__(self, space, ctx):
+    def __init__(self, space, harness):
         self.space = space
-        self.ctx = ctx
-        self.cfg = ctx.config
-        self.widths = ctx.widths(search=True)
+        self.harness = harness
+        self.cfg = harness.config
+        self.widths = harness.widths(search=True)
         self.windows = LossWindows(self.cfg.reset_window, self.cfg.reset_threshold)
         self.reset_reasons = {COLLAPSED: 0, DIVERGED: 0}  # dynamic resets by cause
         self.d_steps = 0
-        self.proxy_evaluations = 0
         self.stage = space.n_stages - 1
         self.batches = None
         self._build()
 
     def _build(self) -> None:
         self.shared = self.space.build_shared(self.widths)
-        self.trainer = self.ctx.make_trainer(self.shared.generator, self.shared.discriminator, ema=False)
+        self.trainer = self.harness.make_trainer(self.shared.generator, self.shared.discriminator, ema=False)
         self.shared.set_stage(self.stage)
 
     def enter_stage(self, stage: int) -> int:
@@ -108,14 +106,14 @@ class SharedTraining:
         self.stage = stage
         self.shared.set_stage(stage)
         resolution = self.space.stage_resolution(stage, self.widths)
-        self.batches = self.ctx.real_batches(resolution, self.cfg.d_batch)
+        self.batches = self.harness.real_batches(resolution, self.cfg.d_batch)
         return resolution
 
     def train(self, n_d_steps: int, next_arch: Callable[[], Sequence[int]]) -> str | None:
         """Up to `n_d_steps` D steps, each on the architecture `next_arch()` returns (a full genotype or a prefix
         covering the active stages), each a `critic_step`. Stops early and returns COLLAPSED (dynamic reset)
         or DIVERGED (a NaN/Inf loss); returns None when every step ran. The caller decides when to `reinitialise()`.
-        A step that runs out of memory fails its architecture only: it is recorded (`ctx.record_failure`) and skipped."""
+        A step that runs out of memory fails its architecture only: it is recorded (`evaluator.record_failure`) and skipped."""
         for step in range(n_d_steps):
             choices = tuple(next_arch())
             self.shared.set_arch(choices)
@@ -124,7 +122,7 @@ class SharedTraining:
             try:
                 d_loss, g_loss = critic_step(self.trainer, next(self.batches), step)
             except DivergedError as exc:
-                self.ctx.log("dynamic_reset", reason=DIVERGED, stage=self.stage, d_steps=self.d_steps, error=str(exc))
+                self.harness.log("dynamic_reset", reason=DIVERGED, stage=self.stage, d_steps=self.d_steps, error=str(exc))
                 self.windows.clear()
                 return DIVERGED
             except Exception as exc:
@@ -132,13 +130,13 @@ class SharedTraining:
                 if failure is None:
                     raise
             if failure is not None:
-                self.ctx.record_failure(choices, "shared_training", failure)
+                self.harness.evaluator.record_failure(choices, "shared_training", failure)
                 continue
             self.d_steps += 1
             self.windows.push(d_loss, g_loss)
             if self.windows.collapsed():
                 var_g, var_d = self.windows.variances()
-                self.ctx.log("dynamic_reset", reason=COLLAPSED, stage=self.stage, d_steps=self.d_steps,
+                self.harness.log("dynamic_reset", reason=COLLAPSED, stage=self.stage, d_steps=self.d_steps,
                              var_g=var_g, var_d=var_d, threshold=self.windows.threshold)
                 self.windows.clear()
                 return COLLAPSED
@@ -154,7 +152,7 @@ class SharedTraining:
         """Everything needed to continue training exactly: weights, optimisers, reset windows, counters, data position."""
         return {"trainer": self.trainer.state_dict(), "windows": self.windows.state_dict(),
                 "reset_reasons": dict(self.reset_reasons),
-                "d_steps": self.d_steps, "proxy_evaluations": self.proxy_evaluations, "stage": self.stage,
+                "d_steps": self.d_steps, "stage": self.stage,
                 "batches": self.batches.state_dict() if self.batches is not None else None}
 
     def load_state_dict(self, state: dict) -> None:
@@ -165,7 +163,6 @@ class SharedTraining:
         self.d_steps = int(state["d_steps"])
         saved = {k: int(v) for k, v in state.get("reset_reasons", {}).items()}
         self.reset_reasons = {COLLAPSED: 0, DIVERGED: 0, **saved}
-        self.proxy_evaluations = int(state["proxy_evaluations"])
         if state["batches"] is not None:
             self.batches.load_state_dict(state["batches"])
 
@@ -178,12 +175,11 @@ class SharedTraining:
         return {"resets": self.resets, "resets_collapsed": self.reset_reasons[COLLAPSED],
                 "resets_diverged": self.reset_reasons[DIVERGED]}
 
-    def score(self, choices: Sequence[int]) -> float:
-        """The proxy (IS) of the shared generator set to `choices` at the current stage; raises what
-        `ctx.proxy_score` raises for a broken candidate (wrap it in `ctx.candidate`)."""
+    def score(self, choices: Sequence[int], score_collapsed: bool = False) -> float | None:
+        """The proxy (IS) of the shared generator set to `choices` at the current stage, or None for a failed candidate
+        (logged and counted by the harness's evaluator)."""
         self.shared.set_arch(tuple(choices))
-        self.proxy_evaluations += 1
-        return self.ctx.proxy_score(self.shared.generator)
+        return self.harness.evaluator.score(choices, self.shared.generator, score_collapsed=score_collapsed)
 
 
 def rank(scored: Sequence[tuple[Genotype, float]]) -> list[Candidate]:

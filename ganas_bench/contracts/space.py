@@ -3,9 +3,13 @@
 Lifecycle, documented once here:
 1. A strategy reads `decisions()` (name, number of choices and MLAS stage of each categorical decision).
 2. It samples or derives genotypes and hands them back; `validate()` refuses anything malformed before work starts.
-3. The harness builds standalone networks for a genotype with `build_generator` / `build_discriminator` at a `Widths`.
-4. Capabilities: `WeightSharing` (one supernet, `set_arch`, stage growth) for RL and random search;
+3. The harness checks the widths it will build at (`check_widths`, before any run directory exists), then builds
+   standalone networks for a genotype with `build_generator` / `build_discriminator` at a `Widths`.
+4. Capabilities: `WeightSharing` (one supernet, `set_arch` on G and D, stage growth) for RL and random search;
    `Differentiable` (mixed ops with architecture parameters and `derive()`) for gradient-based search.
+Space rules belong to the space: the core config knows nothing of cells; a space says through `check_widths` which
+image sizes its cells can reach. Misusing a supernet (a forward before `set_arch`) raises `SupernetUsageError` in
+every space.
 """
 from __future__ import annotations
 
@@ -51,11 +55,32 @@ class Widths:
         return self
 
 
+class SupernetUsageError(RuntimeError):
+    """A supernet used out of order (e.g. a forward before `set_arch`, or a prefix shorter than the active stages):
+    a bug in the calling strategy, not bad user input."""
+
+
+def check_resolution(widths: Widths, doublings: int) -> Widths:
+    """One rule for every space whose G starts at bottom_width and doubles the side `doublings` times."""
+    widths.require_positive("latent_dim", "bottom_width", "gf_dim", "df_dim", "channels", "image_size")
+    if widths.bottom_width * 2**doublings != widths.image_size:
+        raise UserError(
+            f"invalid image_size={widths.image_size} for bottom_width={widths.bottom_width}; accepted: "
+            f"{widths.bottom_width * 2**doublings} ({doublings} generator cells each double the side)")
+    return widths
+
+
 class SearchSpace(ABC):
     """A set of GAN architectures with a fixed sequence of categorical decisions."""
 
     name: str = ""
     description: str = ""
+    #: how many times G's cells double the side from bottom_width (3 in both papers' spaces)
+    resolution_doublings: int = 3
+
+    def check_widths(self, widths: Widths) -> Widths:
+        """Refuse widths this space cannot build at, with one clear message; returns them."""
+        return check_resolution(widths, self.resolution_doublings)
 
     @abstractmethod
     def decisions(self) -> tuple[Decision, ...]:
@@ -144,7 +169,8 @@ class SharedGAN(nn.Module):
     """A generator supernet and a discriminator trained together with shared weights.
 
     `generator` must implement `set_arch(choices)` taking a full genotype's choices or a prefix covering the active
-    stages, and both nets `set_stage(stage)` (a no-op for spaces with one stage).
+    stages; a searched discriminator implements `set_arch` too (it takes the same choices and reads its own part), a
+    fixed one does not. Both nets may implement `set_stage(stage)` (spaces with one stage need not).
     """
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module):
@@ -153,7 +179,11 @@ class SharedGAN(nn.Module):
         self.discriminator = discriminator
 
     def set_arch(self, choices: Sequence[int]) -> None:
-        self.generator.set_arch(tuple(choices))
+        """Set the architecture of both nets (the discriminator only where it is searched)."""
+        choices = tuple(choices)
+        self.generator.set_arch(choices)
+        if hasattr(self.discriminator, "set_arch"):
+            self.discriminator.set_arch(choices)
 
     def set_stage(self, stage: int) -> None:
         for net in (self.generator, self.discriminator):

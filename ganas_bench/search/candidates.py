@@ -2,7 +2,7 @@
 
 A candidate fails when its losses turn NaN/Inf (`DivergedError`), when its generator's output is NaN/Inf or collapsed
 (every sample the same image, see `check_output`), or when it runs out of memory (`is_out_of_memory`). The strategies
-wrap each candidate's work in `SearchContext.candidate(...)`, which turns those failures into a `candidate_failed` event
+ask the harness's `CandidateEvaluator` (evaluator.py) for scores, which turns those failures into a `candidate_failed` event
 with the reason, counts it (the count survives a resume and lands in search.json's info as `failed_candidates`), frees
 what the device cached, and lets the search continue. Any other exception is a bug or a broken run and propagates.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .training import DivergedError
+from ..training import DivergedError
 
 # Samples whose per-pixel standard deviation across the batch averages below half a grey level (images in [-1, 1],
 # 255 levels) all quantise to (nearly) the same picture: the generator has collapsed to one output.
@@ -25,7 +25,11 @@ _OOM_TEXT = ("out of memory", "can't allocate memory", "cannot allocate memory",
 
 
 class CandidateFailed(RuntimeError):
-    """A candidate cannot be scored: its generator's output is NaN/Inf or collapsed."""
+    """A candidate cannot be scored: its generator's output is NaN/Inf or collapsed (`collapsed` says which)."""
+
+    def __init__(self, message: str, collapsed: bool = False):
+        super().__init__(message)
+        self.collapsed = collapsed
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
@@ -68,12 +72,12 @@ def check_output(generator, latent_dim: int, device: torch.device) -> None:
     spread = float(images.float().std(dim=0).mean())
     if spread < COLLAPSE_STD:
         raise CandidateFailed(f"collapsed: samples differ by {spread:.2e} on average per pixel (< {COLLAPSE_STD:.2e}, "
-                              "half a grey level): every z gives the same image")
+                              "half a grey level): every z gives the same image", collapsed=True)
 
 
 @dataclass
 class Attempt:
-    """What `SearchContext.candidate` yields: after the `with` block, `failed` says whether the candidate failed."""
+    """What `CandidateEvaluator.attempt` yields: after the `with` block, `failed` says whether the candidate failed."""
 
     failed: bool = False
     reason: str | None = None

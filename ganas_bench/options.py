@@ -1,0 +1,159 @@
+"""Typed, frozen option sets: the machinery behind the core `Config` and every strategy's own options.
+
+An option set is a frozen dataclass whose fields carry their rules in `metadata`:
+- `help`: one line for `--help`;
+- `min` / `max`: inclusive bounds, `gt`: an exclusive lower bound, `lt`: an exclusive upper bound;
+- `choices`: the accepted strings.
+Field types are written as strings (`from __future__ import annotations`): "int", "float", "bool", "str" or "tuple"
+(a tuple of integers, written as a comma list). One coercion and one range check serve the API, config files and the CLI,
+so a value is refused with the same one-line message wherever it comes from.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Iterable
+
+from .errors import UserError, preview
+
+KIND_WORDS = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string",
+              "tuple": "a comma list of integers"}
+#: the largest integer any option may hold: every count and width of a GAN run is far below it, and beyond it
+#: numbers stop being exact as floats (a config file's `1e20` must not slip through as an int)
+MAX_INT = 2**53
+
+
+def option_fields(cls) -> tuple[dataclasses.Field, ...]:
+    """The user-settable fields of an option set (those with a known kind)."""
+    return tuple(f for f in dataclasses.fields(cls) if f.type in KIND_WORDS)
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise ValueError
+        value = int(value)
+    elif isinstance(value, str):
+        value = int(value.strip())
+    elif not isinstance(value, int):
+        raise ValueError
+    if abs(value) > MAX_INT:
+        raise ValueError
+    return value
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError
+    if isinstance(value, int) and abs(value) > MAX_INT:
+        raise ValueError
+    return float(value)
+
+
+def coerce_value(kind: str, value: Any) -> Any:
+    """`value` as a field of `kind`; ValueError / TypeError / OverflowError when it is not one."""
+    if kind == "tuple":
+        if isinstance(value, str):
+            value = [v for v in value.replace(" ", "").split(",") if v]
+        if not isinstance(value, (list, tuple)):
+            raise ValueError
+        return tuple(_int(v) for v in value)
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower() if isinstance(value, (str, int)) else None
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ValueError
+    if kind == "int":
+        return _int(value)
+    if kind == "float":
+        return _float(value)
+    if not isinstance(value, str):
+        raise ValueError
+    return value
+
+
+def coerce_field(cls, name: str, value: Any) -> Any:
+    """Turn a value from a file or the CLI into field `name` of option set `cls`, or one UserError saying why not."""
+    kinds = {f.name: f.type for f in option_fields(cls)}
+    kind = kinds[name]
+    try:
+        return coerce_value(kind, value)
+    except (TypeError, ValueError, OverflowError):
+        raise UserError(f"config field {name!r} wants {KIND_WORDS[kind]}"
+                        + (" of at most 2**53" if kind in ("int", "tuple") else "")
+                        + f", got {preview(value)}") from None
+
+
+def check_ranges(options) -> None:
+    """Every field of `options` against its metadata rules; the first violation is one UserError."""
+    for f in option_fields(type(options)):
+        value, meta = getattr(options, f.name), f.metadata
+        values = value if f.type == "tuple" else (value,)
+        for v in values:
+            if f.type == "float" and not math.isfinite(v):
+                _bad(f.name, value, "a finite number")
+            if "choices" in meta and v not in meta["choices"]:
+                _bad(f.name, value, ", ".join(meta["choices"]))
+            if "min" in meta and v < meta["min"]:
+                _bad(f.name, value, _range_text(meta, f.type))
+            if "max" in meta and v > meta["max"]:
+                _bad(f.name, value, _range_text(meta, f.type))
+            if "gt" in meta and not v > meta["gt"]:
+                _bad(f.name, value, _range_text(meta, f.type))
+            if "lt" in meta and not v < meta["lt"]:
+                _bad(f.name, value, _range_text(meta, f.type))
+
+
+def _range_text(meta: dict, kind: str) -> str:
+    word = "an integer" if kind in ("int", "tuple") else "a number"
+    parts = []
+    if "min" in meta:
+        parts.append(f">= {meta['min']:g}" if isinstance(meta["min"], float) else f">= {meta['min']}")
+    if "gt" in meta:
+        parts.append(f"> {meta['gt']:g}")
+    if "lt" in meta:
+        parts.append(f"< {meta['lt']:g}")
+    if "max" in meta:
+        parts.append(f"<= {meta['max']:,}" if isinstance(meta["max"], int) else f"<= {meta['max']:g}")
+    return f"{word} {' and '.join(parts)}" if parts else word
+
+
+def _bad(name: str, value: Any, accepted: str):
+    shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
+    raise UserError(f"invalid {name}={preview(shown)}; accepted: {accepted}")
+
+
+def bad(name: str, value: Any, accepted: str):
+    """Raise the standard one-line refusal of an option value (for cross-field rules)."""
+    _bad(name, value, accepted)
+
+
+def build(cls, base: dict[str, Any], values: dict[str, Any]):
+    """An instance of `cls` from `base` (defaults, already typed) updated with `values` (coerced here), range-checked."""
+    names = {f.name for f in option_fields(cls)}
+    typed = dict(base)
+    for name, value in values.items():
+        if name not in names:
+            raise KeyError(name)
+        typed[name] = coerce_field(cls, name, value)
+    obj = cls(**typed)
+    check_ranges(obj)
+    if hasattr(obj, "check"):
+        obj.check()
+    return obj
+
+
+def as_dict(options) -> dict[str, Any]:
+    """JSON-ready fields (tuples as lists)."""
+    return {f.name: list(getattr(options, f.name)) if f.type == "tuple" else getattr(options, f.name)
+            for f in option_fields(type(options))}
+
+
+def names(cls) -> Iterable[str]:
+    return tuple(f.name for f in option_fields(cls))
