@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench tables repro reference clean
+.PHONY: install run test bench tables repro reference matrix clean
 
 install: $(STAMP)
 
@@ -23,6 +23,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pytest benchmarks -p no:cacheprovider --benchmark-only
+
+matrix: $(STAMP)
+	$(BIN)/ganas-bench matrix --profile tiny --seeds 0-4
 
 tables: $(STAMP)
 	$(BIN)/ganas-bench tables

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import click
 
-from .config import PROFILES, Config, load_config_file, make_config, options_defaults, profile_defaults
+from .config import (PROFILES, Config, load_config_file, make_config, option_owner, options_defaults,
+                     profile_defaults)
 from .errors import UserError, preview
-from .options import option_fields
+from .options import field_kind, option_fields
 from .runs.rundir import RunFailed, is_storage_error
 
 DEFAULT_ARCHITECTURE = "autogan_cifar10_a"
@@ -64,10 +65,11 @@ def _profile_note(values: dict) -> str:
 def _option(f, section: str, note: str):
     flag = "--" + f.name.replace("_", "-")
     help_text = f"{f.metadata.get('help', '')} {note}"
-    if f.type == "bool":
+    kind = field_kind(f)
+    if kind == "bool":
         return click.option(f"{flag}/--no-{f.name.replace('_', '-')}", f.name, default=None, help=help_text,
                              cls=SectionOption, section=section)
-    return click.option(flag, f.name, type=_CLICK_TYPES[f.type], default=None, help=help_text, cls=SectionOption,
+    return click.option(flag, f.name, type=_CLICK_TYPES[kind], default=None, help=help_text, cls=SectionOption,
                         section=section)
 
 
@@ -202,6 +204,98 @@ def run(strategy, space, search_only, run_name, seeds, resume_dir, config_file, 
     cfg = build_config(config_file, profile, values, strategy=strategy)
     for seed_cfg, name in _per_seed(cfg, run_name, seeds):
         _report(command_run(seed_cfg, strategy, space, name, search_only=search_only))
+
+
+@cli.command(cls=SectionedCommand)
+@click.option("--seeds", required=True, help="seeds, as a list and/or ranges: 0-4, 0,2,5 or 0-2,7")
+@click.option("--strategies", default=None, help="comma list of strategies [default: every registered one]")
+@click.option("--spaces", default=None, help="comma list of spaces [default: every registered one]")
+@click.option("--executor", default="local", show_default=True, help="where the runs go: local (one after another)")
+@config_options
+@strategy_options
+def matrix(seeds, strategies, spaces, executor, config_file, profile, **values):
+    """Every strategy x space pair (with the capability) over the seeds, one run each; finished runs are skipped and
+    unfinished ones continued, so the same command resumes a killed matrix."""
+    from .executors import get_executor
+    from .matrix import eta_text, parse_seed_list, plan, run_task
+    from .registry import SPACES, STRATEGIES
+
+    seed_list = parse_seed_list(seeds)
+    chosen = _names(strategies, STRATEGIES, "strategies")
+    chosen_spaces = _names(spaces, SPACES, "spaces")
+    file_values = load_config_file(config_file) if config_file else {}
+    configs = {s: make_config(profile=profile, file_values=_for_strategy(file_values, s),
+                              overrides=_for_strategy(values, s), strategy=s) for s in chosen}
+    unused = sorted(k for k, v in values.items() if v is not None and option_owner(k) not in (None, *chosen))
+    if unused:
+        raise UserError(f"{unused[0]!r} is an option of strategy {option_owner(unused[0])!r}, which is not in this matrix")
+    runner = get_executor(executor)
+    tasks = plan(configs, chosen_spaces, seed_list)
+    states = [t.state() for t in tasks]
+    click.echo(f"matrix: {len(tasks)} runs ({states.count('finished')} finished, {states.count('unfinished')} to "
+               f"continue, {states.count('new')} new) in {tasks[0].results_dir}, executor {executor}")
+    timed: list[float] = []
+
+    def report(index, outcome):
+        if outcome["state"] != "skipped (finished)":
+            timed.append(outcome["seconds"])
+        left = sum(1 for s in states[index + 1:] if s != "finished")
+        fid = f", FID {outcome['fid']:.2f}" if outcome.get("fid") is not None else ""
+        click.echo(f"[{index + 1}/{len(tasks)}] {outcome['run']}: {outcome['state']} in {outcome['seconds']:.0f} s{fid}; "
+                   f"{eta_text(timed, left)}")
+
+    runner.map(run_task, tasks, on_result=report)
+    click.echo("matrix done; `ganas-bench tables` tabulates it")
+
+
+def _names(text: str | None, registry, what: str) -> list[str]:
+    if text is None:
+        return registry.names()
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    for name in names:
+        registry.get(name)
+    if not names or len(set(names)) != len(names):
+        raise UserError(f"invalid --{what} {preview(text)}; accepted: a comma list of distinct names")
+    return names
+
+
+def _for_strategy(values: dict, strategy: str) -> dict:
+    """The core settings and `strategy`'s own options of a mapping that may hold several strategies' options."""
+    return {k: v for k, v in values.items()
+            if option_owner(k) in (None, strategy) and not (isinstance(v, dict) and k != strategy)}
+
+
+@cli.group()
+def study():
+    """Studies of the benchmark itself (e.g. how well the search proxy predicts trained quality)."""
+
+
+@study.command("proxy", cls=SectionedCommand)
+@click.option("--space", required=True, help="search space (see `ganas-bench list`)")
+@click.option("--n", "n_archs", type=int, default=24, show_default=True, help="architectures drawn and scored")
+@click.option("--train-seeds", type=int, default=2, show_default=True, help="stand-alone trainings per architecture")
+@click.option("--study-train-iters", type=int, default=300, show_default=True,
+              help="G iterations of each stand-alone training (the profile's recipe, cut short)")
+@click.option("--out", default="results/studies", show_default=True, type=click.Path(file_okay=False),
+              help="folder of study directories (apart from results/runs, so the tables do not mix them in)")
+@click.option("--executor", default="local", show_default=True, help="where the trainings go: local")
+@config_options
+def study_proxy(space, n_archs, train_seeds, study_train_iters, out, executor, config_file, profile, **values):
+    """Rank agreement (Kendall tau, Spearman rho, bootstrap CIs) between the weight-sharing proxy and stand-alone FID."""
+    from .executors import get_executor
+    from .proxy_study import run_study
+    from .registry import SPACES
+
+    SPACES.get(space)
+    for name, value, low in (("--train-seeds", train_seeds, 1), ("--study-train-iters", study_train_iters, 1)):
+        if value < low:
+            raise UserError(f"invalid {name} {value}; accepted: an integer >= {low}")
+    cfg = build_config(config_file, profile, values, strategy="random")
+    summary = run_study(cfg, space, n_archs, study_train_iters, train_seeds, out, get_executor(executor), click.echo)
+    tau, rho = summary["kendall_tau"], summary["spearman_rho"]
+    click.echo(f"{space}: n={summary['architectures_used']}: Kendall tau {tau['value']:.3f} "
+               f"[{tau['ci95'][0]:.3f}, {tau['ci95'][1]:.3f}], Spearman rho {rho['value']:.3f} "
+               f"[{rho['ci95'][0]:.3f}, {rho['ci95'][1]:.3f}] (95% bootstrap CIs)")
 
 
 @cli.command("eval")

@@ -34,8 +34,18 @@ class RunResult:
     path: Path
     metrics: dict = field(default_factory=dict)
 
+    @property
+    def run(self) -> RunDir:
+        return RunDir.open(self.path)
+
     def read_json(self, name: str) -> dict:
-        return RunDir.open(self.path).read_json(name)
+        return self.run.read_json(name)
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def has(self, name: str) -> bool:
+        return self.run.has(name)
 
 
 # --------------------------------------------------------------------------------------------------------- checks

@@ -121,10 +121,10 @@ class Config:
         return name in FIELD_NAMES or (self.options is not None and name in opt.names(type(self.options)))
 
     def replace(self, **changes) -> "Config":
-        """A validated copy with `changes` (core fields or this config's strategy options)."""
+        """A validated copy with `changes` (core fields, this config's strategy options, or `options` itself)."""
+        options = changes.pop("options", self.options)
         core = {k: v for k, v in changes.items() if k in FIELD_NAMES}
         rest = {k: v for k, v in changes.items() if k not in FIELD_NAMES}
-        options = self.options
         if rest:
             if options is None or not set(rest) <= set(opt.names(type(options))):
                 unknown = sorted(set(rest) - set(opt.names(type(options)) if options else ()))

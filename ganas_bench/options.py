@@ -23,9 +23,18 @@ KIND_WORDS = {"int": "an integer", "float": "a number", "bool": "true or false",
 MAX_INT = 2**53
 
 
+_TYPE_NAMES = {int: "int", float: "float", bool: "bool", str: "str", tuple: "tuple"}
+
+
+def field_kind(f: dataclasses.Field) -> str | None:
+    """"int", "float", "bool", "str" or "tuple" for a field annotated with that type (as a name or the type itself)."""
+    kind = _TYPE_NAMES.get(f.type, f.type)
+    return kind if kind in KIND_WORDS else None
+
+
 def option_fields(cls) -> tuple[dataclasses.Field, ...]:
-    """The user-settable fields of an option set (those with a known kind)."""
-    return tuple(f for f in dataclasses.fields(cls) if f.type in KIND_WORDS)
+    """The user-settable fields of an option set (those of a known kind)."""
+    return tuple(f for f in dataclasses.fields(cls) if field_kind(f) is not None)
 
 
 def _int(value: Any) -> int:
@@ -80,7 +89,7 @@ def coerce_value(kind: str, value: Any) -> Any:
 
 def coerce_field(cls, name: str, value: Any) -> Any:
     """Turn a value from a file or the CLI into field `name` of option set `cls`, or one UserError saying why not."""
-    kinds = {f.name: f.type for f in option_fields(cls)}
+    kinds = {f.name: field_kind(f) for f in option_fields(cls)}
     kind = kinds[name]
     try:
         return coerce_value(kind, value)
@@ -94,20 +103,21 @@ def check_ranges(options) -> None:
     """Every field of `options` against its metadata rules; the first violation is one UserError."""
     for f in option_fields(type(options)):
         value, meta = getattr(options, f.name), f.metadata
-        values = value if f.type == "tuple" else (value,)
+        kind = field_kind(f)
+        values = value if kind == "tuple" else (value,)
         for v in values:
-            if f.type == "float" and not math.isfinite(v):
+            if kind == "float" and not math.isfinite(v):
                 _bad(f.name, value, "a finite number")
             if "choices" in meta and v not in meta["choices"]:
                 _bad(f.name, value, ", ".join(meta["choices"]))
             if "min" in meta and v < meta["min"]:
-                _bad(f.name, value, _range_text(meta, f.type))
+                _bad(f.name, value, _range_text(meta, kind))
             if "max" in meta and v > meta["max"]:
-                _bad(f.name, value, _range_text(meta, f.type))
+                _bad(f.name, value, _range_text(meta, kind))
             if "gt" in meta and not v > meta["gt"]:
-                _bad(f.name, value, _range_text(meta, f.type))
+                _bad(f.name, value, _range_text(meta, kind))
             if "lt" in meta and not v < meta["lt"]:
-                _bad(f.name, value, _range_text(meta, f.type))
+                _bad(f.name, value, _range_text(meta, kind))
 
 
 def _range_text(meta: dict, kind: str) -> str:
@@ -151,7 +161,7 @@ def build(cls, base: dict[str, Any], values: dict[str, Any]):
 
 def as_dict(options) -> dict[str, Any]:
     """JSON-ready fields (tuples as lists)."""
-    return {f.name: list(getattr(options, f.name)) if f.type == "tuple" else getattr(options, f.name)
+    return {f.name: list(getattr(options, f.name)) if field_kind(f) == "tuple" else getattr(options, f.name)
             for f in option_fields(type(options))}
 
 

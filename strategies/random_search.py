@@ -78,6 +78,11 @@ class RandomStrategy(Strategy):
         training = 0 if self.scratch else self.harness.budget.iterations
         return self.trained + len(self.scores), training + len(self.genotypes)
 
+    @property
+    def last_step_was_long(self) -> bool:
+        """A shared-training iteration or a candidate trained from scratch; one proxy score is not."""
+        return self.scratch or (self.trained > 0 and len(self.scores) == 0)
+
     def step(self) -> None:
         if self.phase == TRAIN:
             stop = self.shared.train(self.harness.budget.shared_steps, lambda: self.space.sample(self.harness.rng).choices)

@@ -120,6 +120,10 @@ class RLStrategy(Strategy):
     def progress(self) -> tuple[int, int]:
         return self.iteration, self.budget.iterations
 
+    @property
+    def last_step_was_long(self) -> bool:
+        return True  # a shared-training run, a round of controller updates, or a stage's scoring
+
     def step(self) -> None:
         getattr(self, f"_{self.phase}")()
 

@@ -1,17 +1,22 @@
-"""The config object: profiles, precedence (profile < file < CLI), coercion and one-line errors for bad values."""
+"""The config object: profiles, precedence (profile < file < CLI), coercion, strategy options, and one-line errors for
+bad values."""
 import json
 
 import pytest
 
-from ganas_bench.config import PROFILES, Config, coerce, load_config_file, make_config, profile_defaults
+from ganas_bench.config import PROFILES, Config, load_config_file, make_config, profile_defaults
+from ganas_bench.options import coerce_field
 from ganas_bench.errors import UserError
 
 
 def test_every_profile_is_valid_and_serialisable():
     for name in PROFILES:
-        cfg = make_config(profile=name)
-        assert cfg.profile == name
-        assert json.loads(cfg.to_json())["profile"] == name
+        for strategy in (None, "rl", "random", "differentiable"):
+            cfg = make_config(profile=name, strategy=strategy)
+            assert cfg.profile == name and cfg.strategy == strategy
+            data = json.loads(cfg.to_json())
+            assert data["profile"] == name
+            assert make_config(file_values=data, strategy=strategy) == cfg  # config.json round-trips
 
 
 def test_paper_profiles_carry_the_papers_numbers():
@@ -20,7 +25,10 @@ def test_paper_profiles_carry_the_papers_numbers():
     assert (c10.g_batch, c10.d_batch, c10.n_critic, c10.train_iters) == (128, 64, 5, 50000)
     assert (c10.beta1, c10.beta2, c10.ema_decay, c10.n_fake) == (0.0, 0.9, 0.999, 50000)
     assert c10.stage_iters == (15, 20, 30) and c10.controller_steps == 30 and c10.proxy_samples == 5000
-    assert (c10.arch_lr, c10.arch_beta1, c10.arch_beta2, c10.search_batch) == (3e-4, 0.5, 0.999, 120)
+    arch = make_config(profile="cifar10", strategy="differentiable").options
+    assert (arch.arch_lr, arch.arch_beta1, arch.arch_beta2, arch.search_batch, arch.search_epochs) == (
+        3e-4, 0.5, 0.999, 120, 24.0)
+    assert make_config(profile="cifar10", strategy="rl").options.mlas_k == 5
     stl = profile_defaults("stl10")
     assert (stl.image_size, stl.bottom_width, stl.dataset) == (48, 6, "stl10")
 
@@ -28,12 +36,40 @@ def test_paper_profiles_carry_the_papers_numbers():
 def test_file_values_override_profile_and_cli_overrides_file(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("g_batch: 16\nn_critic: 3\nstage_iters: [2, 2, 2]\n")
-    cfg = make_config(profile="tiny", file_values=load_config_file(path), overrides={"n_critic": 4, "gumbel": "false"})
-    assert cfg.g_batch == 16 and cfg.n_critic == 4 and cfg.stage_iters == (2, 2, 2) and cfg.gumbel is False
+    cfg = make_config(profile="tiny", file_values=load_config_file(path), overrides={"n_critic": 4, "gumbel": "false"},
+                      strategy="differentiable")
+    assert cfg.g_batch == 16 and cfg.n_critic == 4 and cfg.stage_iters == (2, 2, 2) and cfg.options.gumbel is False
 
 
 def test_stage_iters_parse_from_a_comma_list():
-    assert coerce("stage_iters", "3, 4,5") == (3, 4, 5)
+    assert coerce_field(Config, "stage_iters", "3, 4,5") == (3, 4, 5)
+
+
+def test_strategy_options_belong_to_their_strategy():
+    assert make_config(profile="smoke", strategy="rl").options.mlas_k == 2  # the strategy's own profile default
+    with pytest.raises(UserError, match="'arch_lr' is an option of strategy 'differentiable'; this run's strategy is 'rl'"):
+        make_config(profile="tiny", overrides={"arch_lr": 0.1}, strategy="rl")
+    with pytest.raises(UserError, match="'mlas_k' is an option of strategy 'rl'; this command runs no strategy"):
+        make_config(profile="tiny", file_values={"mlas_k": 3})
+
+
+def test_a_config_file_may_hold_sections_for_several_strategies():
+    sections = {"rl": {"mlas_k": 3}, "differentiable": {"arch_lr": 0.5}}
+    assert make_config(profile="tiny", file_values=sections, strategy="rl").options.mlas_k == 3
+    assert make_config(profile="tiny", file_values=sections, strategy="differentiable").options.arch_lr == 0.5
+    with pytest.raises(UserError, match="unknown option 'nope' of strategy 'rl'"):
+        make_config(profile="tiny", file_values={"rl": {"nope": 1}}, strategy="rl")
+
+
+def test_a_recorded_config_of_an_older_version_with_every_strategys_options_flat_still_loads():
+    old = dict(profile_defaults("smoke").to_dict(), arch_lr=0.02, mlas_k=2, random_candidates=0)
+    cfg = make_config(file_values=old, strategy="rl", lenient=True)
+    assert cfg.options.mlas_k == 2 and cfg.profile == "smoke"
+
+
+def test_cross_field_rules_of_a_strategy_see_the_core_config():
+    with pytest.raises(UserError, match="invalid mlas_k=11; accepted: an integer <= mlas_m \\(10\\)"):
+        make_config(profile="tiny", overrides={"mlas_k": 11}, strategy="rl")
 
 
 @pytest.mark.parametrize("field,value,fragment", [
@@ -71,9 +107,13 @@ def test_unreadable_and_malformed_config_files(tmp_path):
         load_config_file(listy)
 
 
-def test_image_size_must_match_three_doublings_of_the_bottom_width():
-    with pytest.raises(UserError, match="image_size"):
-        make_config(profile="tiny", overrides={"image_size": 20})
+def test_image_size_must_match_three_doublings_of_the_bottom_width_a_rule_of_the_space(tmp_path):
+    from ganas_bench.commands import command_train
+
+    cfg = make_config(profile="tiny", overrides={"image_size": 20, "results_dir": str(tmp_path / "runs")})
+    with pytest.raises(UserError, match="invalid image_size=20 for bottom_width=2; accepted: 16"):
+        command_train(cfg, "autogan_cifar10_a")
+    assert not (tmp_path / "runs").exists()
 
 
 def test_config_is_frozen():
@@ -85,4 +125,4 @@ def test_config_is_frozen():
 @pytest.mark.parametrize("field,value", [("lr_g", float("inf")), ("entropy_coef", float("nan")), ("seed", 2**32)])
 def test_non_finite_numbers_and_oversized_seeds_are_refused(field, value):
     with pytest.raises(UserError, match=f"invalid {field}="):
-        make_config(profile="tiny", overrides={field: value})
+        make_config(profile="tiny", overrides={field: value}, strategy="rl")

@@ -66,22 +66,29 @@ def test_paper_recipe_gives_adversarialnas_its_own_search_widths_and_batches():
 
 
 def test_the_search_runs_with_the_paper_search_recipe_when_asked(tmp_path, monkeypatch):
-    """Through the real pipeline: the search context gets the space's search overrides, final training does not."""
-    import ganas_bench.pipeline as pipeline
+    """Through the real commands: the search harness gets the space's search overrides (those the strategy has; a
+    strategy without a `search_batch` option gets the rest), final training does not."""
+    from ganas_bench.commands import command_run
     from ganas_bench.spaces.adversarialnas.space import AdversarialNASSpace
+    from ganas_bench.strategies.differentiable import DifferentiableStrategy
+    from ganas_bench.strategies.random_search import RandomStrategy
 
     seen = []
-    original = pipeline.SearchContext.__init__
+    for cls in (DifferentiableStrategy, RandomStrategy):
+        original = cls.start
 
-    def recording(self, cfg, *args, **kwargs):
-        seen.append((cfg.search_gf_dim, cfg.latent_dim))
-        original(self, cfg, *args, **kwargs)
+        def recording(self, original=original):
+            cfg = self.harness.config
+            seen.append((self.name, cfg.search_gf_dim, cfg.latent_dim, getattr(self.options, "search_batch", None)))
+            original(self)
 
-    monkeypatch.setattr(AdversarialNASSpace, "paper_search_recipe", lambda self, profile: {"search_gf_dim": 4})
-    monkeypatch.setattr(pipeline.SearchContext, "__init__", recording)
+        monkeypatch.setattr(cls, "start", recording)
+    monkeypatch.setattr(AdversarialNASSpace, "paper_search_recipe",
+                        lambda self, profile: {"search_gf_dim": 4, "search_batch": 16})
     cfg = make_config(profile="smoke", overrides={"results_dir": str(tmp_path), "device": "cpu", "recipe": "paper"})
-    run = pipeline.command_run(cfg, "differentiable", "adversarialnas", "r", search_only=True)
-    assert seen[0] == (4, cfg.latent_dim)
+    run = command_run(cfg, "differentiable", "adversarialnas", "r", search_only=True)
+    command_run(cfg, "random", "adversarialnas", "q", search_only=True)
+    assert seen == [("differentiable", 4, cfg.latent_dim, 16), ("random", 4, cfg.latent_dim, None)]
     events = [json.loads(line) for line in (run.path / "events.jsonl").read_text().splitlines()]
-    assert {"recipe": "paper", "phase": "search", "overrides": {"search_gf_dim": 4}}.items() <= [
+    assert {"recipe": "paper", "phase": "search", "overrides": {"search_gf_dim": 4, "search_batch": 16}}.items() <= [
         e for e in events if e["event"] == "recipe"][0].items()

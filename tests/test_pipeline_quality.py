@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ganas_bench.config import make_config
-from ganas_bench.pipeline import command_train
+from ganas_bench.commands import command_train
 
 
 @pytest.mark.parametrize("arch", ["autogan_cifar10_a", "adversarialnas_cifar10"])
@@ -38,7 +38,7 @@ def test_a_derived_adversarialnas_generator_beats_its_untrained_self_by_a_wide_m
 def test_run_records_the_untrained_derived_generator_and_retraining_improves_on_it(tmp_path):
     """`run` scores the derived generator before retraining, so every search's report carries the comparison. (The
     smoke search's 6 iterations derive a near-random genotype: only "better", not a wide margin, is asked of it.)"""
-    from ganas_bench.pipeline import command_run
+    from ganas_bench.commands import command_run
 
     cfg = make_config(profile="smoke", overrides={"results_dir": str(tmp_path), "device": "cpu", "train_iters": 300,
                                                   "n_fake": 512})

@@ -2,7 +2,7 @@
 import pytest
 
 from ganas_bench.config import make_config
-from ganas_bench.pipeline import command_run
+from ganas_bench.commands import command_run
 from ganas_bench.repro import pairs
 from ganas_bench.registry import SPACES
 

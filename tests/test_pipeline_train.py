@@ -5,7 +5,7 @@ import json
 import pytest
 
 from ganas_bench.config import make_config
-from ganas_bench.pipeline import command_resume, command_train
+from ganas_bench.commands import command_resume, command_train
 from ganas_bench.training import GANTrainer
 
 from call_faults import raise_on_call
@@ -67,7 +67,7 @@ def test_resume_after_an_interruption_reaches_the_uninterrupted_result(tmp_path,
 
 
 def test_a_failure_inside_the_run_is_recorded_and_leaves_no_metrics(tmp_path, monkeypatch):
-    import ganas_bench.pipeline as pipeline
+    import ganas_bench.final_training as pipeline
 
     def broken(*args, **kwargs):
         raise RuntimeError("metric backend exploded")

@@ -12,7 +12,7 @@ import torch
 
 from ganas_bench.cli import main
 from ganas_bench.config import make_config
-from ganas_bench.pipeline import command_train
+from ganas_bench.commands import command_train
 
 
 class CodeOnLoad:

@@ -6,10 +6,10 @@ import json
 import pytest
 import torch
 
-import ganas_bench.pipeline as pipeline
+import ganas_bench.final_training as pipeline
 from ganas_bench.checkpoint import load_checkpoint
 from ganas_bench.config import make_config
-from ganas_bench.pipeline import command_resume, command_train
+from ganas_bench.commands import command_resume, command_train
 from ganas_bench.training import GANTrainer
 
 from call_faults import raise_on_call
@@ -17,7 +17,7 @@ from call_faults import raise_on_call
 
 def scripted_evaluate(fids):
     fids = iter(fids)
-    return lambda session, generator: {"fid": next(fids), "is_mean": 1.0}
+    return lambda harness, generator, n_fake=None: {"fid": next(fids), "is_mean": 1.0, "kid_mean": 1.0}
 
 
 def smoke(tmp_path):
@@ -46,7 +46,7 @@ def test_an_interruption_after_the_final_checkpoint_keeps_the_best_iteration(tmp
         raise KeyboardInterrupt
 
     monkeypatch.setattr(pipeline, "evaluate", scripted_evaluate([100.0, 10.0, 50.0]))  # untrained, 2 (best), 4
-    monkeypatch.setattr(pipeline, "write_samples", interrupted_samples)
+    monkeypatch.setattr(pipeline.FinalTraining, "_write_samples", interrupted_samples)
     with pytest.raises(KeyboardInterrupt):
         command_train(smoke(tmp_path), "autogan_cifar10_a", "r")
     monkeypatch.undo()

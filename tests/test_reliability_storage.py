@@ -15,7 +15,7 @@ from ganas_bench.checkpoint import load_checkpoint
 from ganas_bench.cli import main
 from ganas_bench.config import make_config
 from ganas_bench.errors import UserError
-from ganas_bench.pipeline import guarded
+from ganas_bench.commands import guarded
 from ganas_bench.runs.rundir import RunDir, RunFailed, atomic_write_json, new_run_name
 
 SMOKE = ["--profile", "smoke", "--device", "cpu"]
@@ -148,7 +148,7 @@ def test_a_failure_that_cannot_even_be_recorded_still_reaches_the_user(tmp_path,
 
 
 def test_storage_errors_outside_a_run_are_one_line_and_other_errors_keep_their_traceback(tmp_path, capsys, monkeypatch):
-    import ganas_bench.pipeline as pipeline
+    import ganas_bench.commands as pipeline
 
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "eval-256.json"))

@@ -7,7 +7,7 @@ import torch
 
 from ganas_bench.errors import UserError
 from ganas_bench.registry import SPACES
-from ganas_bench.contracts.space import SharedGAN, Widths
+from ganas_bench.contracts.space import SharedGAN, SupernetUsageError, Widths
 
 TINY = Widths(latent_dim=64, bottom_width=2, gf_dim=8, df_dim=8, channels=1, image_size=16)
 
@@ -62,7 +62,7 @@ def test_generator_parameters_never_include_the_discriminators(shared):
 
 
 def test_forward_before_set_arch_says_what_to_do(shared):
-    with pytest.raises(RuntimeError, match="set_arch"):
+    with pytest.raises(SupernetUsageError, match="set_arch"):
         shared.generator(torch.randn(1, 64))
 
 

@@ -7,7 +7,7 @@ from ganas_bench.errors import UserError
 from ganas_bench.registry import SPACES
 from ganas_bench.spaces.autogan.cells import CellMix
 from ganas_bench.spaces.autogan.generator import AutoGANGenerator
-from ganas_bench.contracts.space import SharedGAN, Widths
+from ganas_bench.contracts.space import SupernetUsageError, SharedGAN, Widths
 
 TINY = Widths(latent_dim=16, bottom_width=2, gf_dim=8, df_dim=8, channels=1, image_size=16)
 A = (1, 0, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1, 0, 3)
@@ -99,7 +99,7 @@ def test_supernet_is_deterministic_under_a_seed(space):
 def test_prefix_shorter_than_the_active_stages_is_refused(space):
     gan = space.build_shared(TINY)
     gan.set_arch(A[:9])
-    with pytest.raises(UserError, match="stage 2 runs 3 cells"):
+    with pytest.raises(SupernetUsageError, match="stage 2 runs 3 cells"):
         gan.generator(torch.randn(2, TINY.latent_dim))
 
 

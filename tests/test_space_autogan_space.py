@@ -163,7 +163,7 @@ def test_genotype_of_another_space_is_refused(space):
 
 def test_widths_that_cannot_reach_the_image_size_are_refused(space):
     bad = Widths(latent_dim=16, bottom_width=4, gf_dim=8, df_dim=8, channels=1, image_size=16)
-    with pytest.raises(UserError, match="image_size must be 32"):
+    with pytest.raises(UserError, match="invalid image_size=16 for bottom_width=4; accepted: 32"):
         space.build_generator(space.published()["sngan_resnet"], bad)
 
 

@@ -8,10 +8,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganas_bench.config import profile_defaults
-from ganas_bench.context import SearchContext
-from ganas_bench.cost import CostClock
+from ganas_bench.config import make_config
 from ganas_bench.data import load_real_images
+from ganas_bench.harness import RunHarness
+from ganas_bench.search.loop import run_search
 from ganas_bench.errors import UserError
 from ganas_bench.genotype import Genotype
 from ganas_bench.registry import STRATEGIES
@@ -159,19 +159,20 @@ def digits():
 
 
 def smoke(**changes):
-    return profile_defaults("smoke").replace(**changes)
+    return make_config(profile="smoke", overrides=changes, strategy="differentiable")
 
 
 def context(cfg, real, events=None):
-    torch.manual_seed(cfg.seed)  # what the harness's seed_everything does for a run
     log = (lambda event, **fields: events.append((event, fields))) if events is not None else None
-    cpu = torch.device("cpu")
-    return SearchContext(cfg, cpu, real, np.random.default_rng(cfg.seed), CostClock(cpu), log)
+    harness = RunHarness(cfg, torch.device("cpu"), real, log=log)
+    harness.reseed(cfg.seed)  # as a run does before its search
+    return harness
 
 
 def search(cfg, real, space=None, events=None):
     space = space or FakeSpace()
-    return DifferentiableStrategy(space, context(cfg, real, events)).search(), space
+    harness = context(cfg, real, events)
+    return run_search(DifferentiableStrategy(space, harness, cfg.options), harness), space
 
 
 def snapshot(params):
@@ -190,7 +191,7 @@ def test_each_step_moves_only_its_own_parameters(digits):
     relaxed.set_relaxation(1.0, True)
     trainer = ctx.make_trainer(relaxed.generator, relaxed.discriminator, g_params=relaxed.weight_parameters_g(),
                                d_params=relaxed.weight_parameters_d(), ema=False)
-    step = AdversarialArchSearch(relaxed, trainer, cfg)
+    step = AdversarialArchSearch(relaxed, trainer, cfg, cfg.options)
     groups = {"alpha_g": relaxed.arch_parameters_g(), "alpha_d": relaxed.arch_parameters_d(),
               "weight_g": relaxed.weight_parameters_g(), "weight_d": relaxed.weight_parameters_d()}
     real = next(ctx.real_batches(16, 32))
@@ -218,7 +219,7 @@ def test_architecture_steps_use_the_arch_optimiser_settings(digits):
     relaxed = FakeSpace().build_relaxed(ctx.widths())
     trainer = ctx.make_trainer(relaxed.generator, relaxed.discriminator, g_params=relaxed.weight_parameters_g(),
                                d_params=relaxed.weight_parameters_d(), ema=False)
-    step = AdversarialArchSearch(relaxed, trainer, cfg)
+    step = AdversarialArchSearch(relaxed, trainer, cfg, cfg.options)
     for opt, alphas in ((step.opt_g, relaxed.arch_parameters_g()), (step.opt_d, relaxed.arch_parameters_d())):
         group = opt.param_groups[0]
         assert (group["lr"], group["betas"], group["weight_decay"]) == (1e-2, (0.3, 0.99), 5e-3)
@@ -250,7 +251,7 @@ def test_iterations_steps_and_temperature_follow_the_epochs_of_real_data(digits)
     info = result.info
     assert (info["batches_per_epoch"], info["iterations"]) == (3, 6)
     assert (info["d_steps"], info["d_arch_steps"], info["g_steps"], info["g_arch_steps"]) == (6, 6, 3, 3)
-    tau1, tau2 = (tau_schedule(e, cfg.tau_max, cfg.tau_min, cfg.tau_anneal_epochs) for e in (1, 2))
+    tau1, tau2 = (tau_schedule(e, cfg.options.tau_max, cfg.options.tau_min, cfg.options.tau_anneal_epochs) for e in (1, 2))
     # one call per epoch boundary while searching, then the deterministic relaxation for the score
     assert space.built[0].relaxations == [(tau1, True), (tau2, True), (tau2, False)]
     assert info["final_tau"] == tau2
@@ -303,7 +304,7 @@ def test_score_is_the_noise_free_relaxed_generator_as_the_search_left_it(digits)
     result, space = search(cfg, digits)
     relaxed = space.built[0]
     assert relaxed.relaxations[-1] == (result.info["final_tau"], False)
-    again = context(cfg, digits).proxy_score(relaxed.generator)  # re-seeded: any Gumbel draw would differ
+    again = context(cfg, digits).evaluator.proxy_score(relaxed.generator)  # re-seeded: any Gumbel draw would differ
     assert again == result.ranked[0].score
 
 
@@ -321,9 +322,9 @@ def test_same_seed_gives_the_same_search_and_another_seed_does_not(digits):
 def test_registered_and_refuses_a_space_without_the_differentiable_capability(digits):
     assert STRATEGIES.get("differentiable") is DifferentiableStrategy
     with pytest.raises(UserError, match="Differentiable"):
-        DifferentiableStrategy(NotRelaxable(), context(smoke(), digits))
+        DifferentiableStrategy(NotRelaxable(), context(smoke(), digits), smoke().options)
 
 
-def test_refuses_a_search_batch_that_cannot_be_halved(digits):
-    with pytest.raises(UserError, match="search_batch=1"):
-        DifferentiableStrategy(FakeSpace(), context(smoke(search_batch=1), digits))
+def test_refuses_a_search_batch_that_cannot_be_halved():
+    with pytest.raises(UserError, match="invalid search_batch=1; accepted: an integer >= 2"):
+        smoke(search_batch=1)

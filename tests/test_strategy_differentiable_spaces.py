@@ -2,15 +2,14 @@
 adversarialnas: G and D)."""
 import math
 
-import numpy as np
 import pytest
 import torch
 
-from ganas_bench.config import profile_defaults
-from ganas_bench.context import SearchContext
-from ganas_bench.cost import CostClock
+from ganas_bench.config import make_config
 from ganas_bench.data import load_real_images
+from ganas_bench.harness import RunHarness
 from ganas_bench.registry import SPACES, STRATEGIES
+from ganas_bench.search import loop
 
 
 @pytest.fixture(scope="module")
@@ -19,18 +18,18 @@ def digits():
 
 
 def run_search(space_name, real, **changes):
-    cfg = profile_defaults("smoke").replace(**changes)
-    torch.manual_seed(cfg.seed)
+    cfg = make_config(profile="smoke", overrides=changes, strategy="differentiable")
     space = SPACES.get(space_name)()
     events = []
-    ctx = SearchContext(cfg, torch.device("cpu"), real, np.random.default_rng(cfg.seed), CostClock(torch.device("cpu")),
-                        lambda event, **fields: events.append(event))
-    return STRATEGIES.get("differentiable")(space, ctx).search(), space, ctx, events
+    harness = RunHarness(cfg, torch.device("cpu"), real, log=lambda event, **fields: events.append(event))
+    harness.reseed(cfg.seed)
+    strategy = STRATEGIES.get("differentiable")(space, harness, cfg.options)
+    return loop.run_search(strategy, harness), space, strategy, events
 
 
 @pytest.mark.parametrize("space_name, searches_d", [("autogan", False), ("adversarialnas", True)])
 def test_smoke_search_derives_a_valid_genotype_and_moves_the_alphas(digits, space_name, searches_d):
-    result, space, ctx, events = run_search(space_name, digits, arch_lr=3e-2)
+    result, space, strategy, events = run_search(space_name, digits, arch_lr=3e-2)
     (best,) = result.ranked
     assert space.validate(best.genotype) == best.genotype and best.genotype.space == space_name
     assert math.isfinite(best.score) and best.score >= 1.0
@@ -42,7 +41,7 @@ def test_smoke_search_derives_a_valid_genotype_and_moves_the_alphas(digits, spac
     assert last["step"] == info["iterations"] and events.count("alphas") == len(result.curve)
     assert set(last["entropies"]) == set(first["entropies"]) and len(last["entropies"]) == len(space.decisions())
     assert last["entropy"] < first["entropy"]  # 6 steps at a large arch_lr sharpen the distributions
-    assert ctx.trainers[0].d_steps == info["iterations"] and ctx.trainers[0].ema is None
+    assert strategy.trainer.d_steps == info["iterations"] and strategy.trainer.ema is None
 
 
 def test_smoke_search_on_adversarialnas_is_deterministic_under_a_seed(digits):

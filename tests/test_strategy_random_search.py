@@ -1,16 +1,17 @@
 """The random baseline: rl's shared-training budget at full resolution, uniform candidates, ranking, determinism."""
 import pytest
+import torch
 
 from ganas_bench.registry import STRATEGIES
 from ganas_bench.strategies.random_search import RandomStrategy
 
-from test_strategy_rl_fake_supernet import FakeContext, FakeSpace, smoke  # noqa: F401
+from test_strategy_rl_fake_supernet import FakeContext, FakeSpace, search, smoke  # noqa: F401
 
 
 def run_random(space=None, **changes):
     ctx = FakeContext(smoke(**changes))
     space = space or FakeSpace()
-    return RandomStrategy(space, ctx).search(), ctx, space
+    return search(RandomStrategy, space, ctx), ctx, space
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +56,37 @@ def test_random_is_deterministic_under_a_seed(shared_run):
     assert [c.genotype for c in other.ranked] != [c.genotype for c in first.ranked]
 
 
-def test_from_scratch_variant_trains_each_candidate_standalone_before_scoring():
+def test_from_scratch_variant_trains_each_candidate_standalone_before_scoring(monkeypatch):
+    trainers = []
+    original = FakeContext.make_trainer
+
+    def spy(self, *args, **kwargs):
+        trainers.append(original(self, *args, **kwargs))
+        return trainers[-1]
+
+    monkeypatch.setattr(FakeContext, "make_trainer", spy)
     result, ctx, space = run_random(random_candidates=3, random_scratch_steps=2)
     assert result.info["mode"] == "scratch" and space.built == []
-    assert result.info["d_steps"] == 3 * 2 and len(ctx.trainers) == 3
-    assert all(t.d_steps == 2 and t.g_steps == 2 and t.ema is None for t in ctx.trainers)  # n_critic 1 in smoke
+    assert result.info["d_steps"] == 3 * 2 and len(trainers) == 3
+    assert all(t.d_steps == 2 and t.g_steps == 2 and t.ema is None for t in trainers)  # n_critic 1 in smoke
     scores = [c.score for c in result.ranked]
     assert scores == sorted(scores, reverse=True) and ctx.proxy_calls == 3
+
+
+def test_a_from_scratch_candidates_score_depends_on_its_index_alone_not_on_what_ran_before():
+    """Each candidate seeds itself from the run's seed and its index: the basis for running them in any order or
+    process (executors), and it leaves the run's own RNG streams untouched."""
+    from ganas_bench.search.scratch import score_from_scratch
+
+    result, _, _ = run_random(random_candidates=3, random_scratch_steps=2)
+    scores = {c.genotype: c.score for c in result.ranked}
+    ctx = FakeContext(smoke(random_candidates=3, random_scratch_steps=2))
+    last = list(scores)[-1]
+    index = [FakeSpace().sample(ctx.rng) for _ in range(3)].index(last)  # random's own draws, in order
+    before = torch.get_rng_state()
+    alone = score_from_scratch(ctx, FakeSpace(), last, index, 2)
+    assert alone.score == scores[last] and torch.equal(torch.get_rng_state(), before)
+
 
 
 def test_random_runs_on_a_one_stage_space():

@@ -4,10 +4,11 @@ import io
 import pytest
 import torch
 
+from ganas_bench.search.loop import run_search
 from ganas_bench.strategies.random_search import RandomStrategy
 from ganas_bench.strategies.rl import RLStrategy
 
-from test_strategy_rl_fake_supernet import FakeContext, FakeSpace, smoke  # noqa: F401
+from test_strategy_rl_fake_supernet import FakeContext, FakeSpace, search, smoke  # noqa: F401
 
 
 class Interrupted(Exception):
@@ -16,6 +17,8 @@ class Interrupted(Exception):
 
 class MemoryStore:
     """Keeps the last checkpoint as bytes that must load with weights_only=True; can interrupt after N saves."""
+
+    where = "the in-memory checkpoint"
 
     def __init__(self, stop_after=None):
         self.blob = None
@@ -37,9 +40,7 @@ class MemoryStore:
 
 
 def run(strategy_cls, cfg, store=None):
-    ctx = FakeContext(cfg)
-    ctx._store = store
-    return strategy_cls(FakeSpace(), ctx).search()
+    return search(strategy_cls, FakeSpace(), FakeContext(cfg), store)
 
 
 def summary(result):
@@ -81,9 +82,8 @@ def test_differentiable_search_resumed_after_each_checkpoint_matches_the_uninter
     cfg = fakes.smoke(search_epochs=0.2, checkpoint_every=3)
 
     def run_differentiable(store):
-        ctx = fakes.context(cfg, real)
-        ctx._store = store
-        return summary(DifferentiableStrategy(fakes.FakeSpace(), ctx).search())
+        harness = fakes.context(cfg, real)
+        return summary(run_search(DifferentiableStrategy(fakes.FakeSpace(), harness, cfg.options), harness, store))
 
     counting = MemoryStore()
     reference = run_differentiable(counting)

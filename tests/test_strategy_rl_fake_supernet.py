@@ -2,9 +2,9 @@
 
 `FakeSpace` is a small but real supernet: three 2x cells, each choosing one of k convs and one of two activations; its
 MLAS stages grow the generator cell by cell, and both nets refuse what a wrong strategy would hand them (a prefix that
-does not cover the active cells, real images at the wrong resolution). `FakeContext` is the harness context with the
-IS proxy replaced by a cheap deterministic score of the generated images (the real metric needs the digits backbone).
-The random-search tests import these from here.
+does not cover the active cells, real images at the wrong resolution). `FakeContext` is the run harness with the IS
+proxy replaced by a cheap deterministic score of the generated images (the real metric needs the digits backbone), and
+`search(strategy_cls, space, ctx)` runs a strategy through the real search loop. The other strategy tests import these.
 """
 import numpy as np
 import pytest
@@ -12,12 +12,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganas_bench.config import profile_defaults
-from ganas_bench.context import SearchContext
-from ganas_bench.cost import CostClock
-from ganas_bench.data import RealImages
-from ganas_bench.seeding import seed_everything
+from ganas_bench.commands import with_strategy
+from ganas_bench.config import make_config, option_owner
 from ganas_bench.contracts.space import Decision, SearchSpace, SharedGAN, WeightSharing
+from ganas_bench.data import RealImages
+from ganas_bench.harness import RunHarness
+from ganas_bench.search.budget import SearchBudget
+from ganas_bench.search.evaluator import CandidateEvaluator
+from ganas_bench.search.loop import run_search
 
 N_CELLS = 3
 OP_CHOICES = (3, 2, 2)
@@ -110,32 +112,48 @@ class FakeSpace(SearchSpace, WeightSharing):
         return widths.bottom_width * 2 ** active_cells(stage, self._n)
 
 
-class FakeContext(SearchContext):
-    """The harness context with a cheap proxy: 1 + std of n generated images (z from the global torch RNG)."""
+class FakeEvaluator(CandidateEvaluator):
+    """The real evaluator (failure handling, counting) with a cheap proxy: 1 + std of n generated images."""
+
+    def proxy_score(self, generator, n=None, check=True):
+        self.harness.proxy_calls += 1
+        cfg = self.harness.config
+        was_training = generator.training
+        generator.eval()
+        with torch.no_grad():
+            x = generator(torch.randn(n or cfg.proxy_samples, cfg.latent_dim))
+        generator.train(was_training)
+        return 1.0 + float(x.std())
+
+
+class FakeContext(RunHarness):
+    """The run harness on 96 random 'real' images, with `FakeEvaluator` and an event list."""
 
     def __init__(self, cfg):
         images = torch.randint(0, 256, (96, 1, cfg.image_size, cfg.image_size), dtype=torch.uint8,
                                generator=torch.Generator().manual_seed(7))
         self.events = []
-        super().__init__(cfg, torch.device("cpu"), RealImages(images, "digits", "train"), seed_everything(cfg.seed),
-                         CostClock(torch.device("cpu")), lambda event, **fields: self.events.append((event, fields)))
+        super().__init__(cfg, torch.device("cpu"), RealImages(images, "digits", "train"),
+                         log=lambda event, **fields: self.events.append((event, fields)))
+        self.reseed(cfg.seed)
         self.proxy_calls = 0
-
-    def proxy_score(self, generator, n=None):
-        self.proxy_calls += 1
-        was_training = generator.training
-        generator.eval()
-        with torch.no_grad():
-            x = generator(torch.randn(n or self.config.proxy_samples, self.config.latent_dim))
-        generator.train(was_training)
-        return 1.0 + float(x.std())
+        self._evaluator = FakeEvaluator(self)
 
     def logged(self, event):
         return [fields for name, fields in self.events if name == event]
 
 
+def search(strategy_cls, space, ctx, store=None):
+    """`strategy_cls` on `space` through the real search loop, with the strategy's options from ctx.config."""
+    cfg = with_strategy(ctx.config, strategy_cls.name)
+    ctx.budget = SearchBudget.for_space(cfg, space)
+    return run_search(strategy_cls(space, ctx, cfg.options), ctx, store)
+
+
 def smoke(**changes):
-    return profile_defaults("smoke").replace(**changes)
+    """The smoke profile with `changes`; strategy options among them pick the strategy whose config this is."""
+    owners = {option_owner(k) for k in changes} - {None}
+    return make_config(profile="smoke", overrides=changes, strategy=owners.pop() if owners else None)
 
 
 # ----------------------------------------------------------------------------------------------- the fake is real

@@ -6,16 +6,17 @@ from ganas_bench.errors import UserError
 from ganas_bench.genotype import Genotype
 from ganas_bench.registry import SPACES, STRATEGIES
 from ganas_bench.contracts.space import SearchSpace, WeightSharing
-from ganas_bench.strategies.rl import RLStrategy, rl_proxy_evaluations, stage_schedule
-from ganas_bench.strategies.shared_training import LossWindows, SharedTraining
+from ganas_bench.search.budget import SearchBudget, stage_schedule
+from ganas_bench.strategies.rl import RLStrategy
+from ganas_bench.search.supernet import LossWindows, SharedTraining
 
-from test_strategy_rl_fake_supernet import FakeContext, FakeSpace, smoke  # noqa: F401
+from test_strategy_rl_fake_supernet import FakeContext, FakeSpace, search, smoke  # noqa: F401
 
 
 def run_rl(space=None, **changes):
     ctx = FakeContext(smoke(**changes))
     space = space or FakeSpace()
-    return RLStrategy(space, ctx).search(), ctx, space
+    return search(RLStrategy, space, ctx), ctx, space
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def test_rl_spends_the_configured_budget(smoke_run):
     result, ctx, _ = smoke_run
     cfg = ctx.config
     assert result.info["d_steps"] == sum(cfg.stage_iters) * cfg.shared_steps
-    assert ctx.proxy_calls == result.info["architectures_evaluated"] == rl_proxy_evaluations(cfg, 3) == 3 * 2 + 3 * 3
+    assert ctx.proxy_calls == result.info["architectures_evaluated"] == SearchBudget.for_space(cfg, FakeSpace()).proxy_evaluations == 3 * 2 + 3 * 3
     assert [r["step"] for r in result.curve] == list(range(sum(cfg.stage_iters) * cfg.controller_steps))
     assert [(r["stage"], r["iteration"]) for r in result.curve] == [(0, 0), (0, 0), (1, 1), (1, 1), (2, 2), (2, 2)]
     assert set(result.curve[0]) >= {"step", "stage", "iteration", "reward", "baseline", "entropy"}
@@ -58,7 +59,7 @@ def test_rl_spends_the_configured_budget(smoke_run):
 def test_next_stage_draws_start_with_a_kept_prefix_and_train_at_the_stage_resolution(smoke_run):
     result, ctx, space = smoke_run
     kept = {row["stage"]: [tuple(p["choices"]) for p in row["kept"]] for row in ctx.logged("rl_prefixes")}
-    assert sorted(kept) == [0, 1] and all(len(v) == ctx.config.mlas_k for v in kept.values())
+    assert sorted(kept) == [0, 1] and all(len(v) == smoke(mlas_k=2).options.mlas_k for v in kept.values())
     assert all(len(p) == 2 for p in kept[0]) and all(len(p) == 4 and p[:2] in kept[0] for p in kept[1])
     for row in ctx.logged("rl_controller"):
         if row["stage"] > 0:
@@ -90,9 +91,10 @@ def test_one_stage_space_runs_every_iteration_in_its_stage():
 
 def test_too_few_stage_iters_for_the_space_is_refused_before_any_work():
     ctx = FakeContext(smoke(stage_iters=(2, 2)))
+    space = FakeSpace()
     with pytest.raises(UserError, match=r"stage_iters \[2, 2\] has 2 entries; the space has 3 stages"):
-        RLStrategy(FakeSpace(), ctx)
-    assert ctx.trainers == []
+        search(RLStrategy, space, ctx)
+    assert space.built == []
 
 
 def test_loss_windows_collapse_on_constant_losses_once_the_g_window_is_full():
@@ -141,6 +143,6 @@ def test_shared_training_resets_on_a_diverged_loss_instead_of_failing():
 def test_rl_runs_on_every_registered_weight_sharing_space(space_name):
     space = SPACES.get(space_name)()
     ctx = FakeContext(smoke(shared_steps=2, controller_steps=1, mlas_m=2, mlas_k=1, proxy_samples=16))
-    result = RLStrategy(space, ctx).search()
+    result = search(RLStrategy, space, ctx)
     assert result.info["d_steps"] == 2 * 3 and len(result.curve) == 3
     assert all(space.validate(c.genotype) for c in result.ranked)

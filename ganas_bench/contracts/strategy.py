@@ -12,8 +12,9 @@ lifecycle, documented once here:
    harness restores every RNG stream to where the checkpoint left it, so whatever `start()` or `load_state_dict()`
    drew is forgotten and the run continues bit for bit.
 4. `step()` while not `done`: one unit of work (a search iteration, one candidate, one architecture step...). The
-   harness checkpoints after every `checkpoint_every`-th step and whenever `phase` changes, so a step should be short
-   (seconds to minutes) and `state_dict()` after any step must hold everything needed to continue.
+   harness checkpoints after every `checkpoint_every`-th step, whenever `phase` changes, and after every step for
+   which `last_step_was_long` is True (a step of minutes at paper scale, e.g. a search iteration or a candidate
+   trained from scratch), so `state_dict()` after any step must hold everything needed to continue.
 5. `result()` once `done`: the `SearchResult`.
 
 `state_dict()` holds tensors, numbers, strings, lists and dicts only (checkpoints load with `weights_only=True`).
@@ -96,6 +97,11 @@ class Strategy(ABC):
     @abstractmethod
     def result(self) -> SearchResult:
         """The candidates, best first."""
+
+    @property
+    def last_step_was_long(self) -> bool:
+        """True when the step just done is too costly to redo after an interruption (see step 4 above)."""
+        return False
 
     def progress(self) -> tuple[int, int]:
         """(steps done, steps in all) for the progress bar and ETA; (0, 0) when unknown."""

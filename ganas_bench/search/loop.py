@@ -4,7 +4,7 @@
 
 It calls `start()`, continues from the run's last search checkpoint when there is one (strategy state, every RNG
 stream, the cost clock, the step meter and the evaluator's counters), then `step()` until `done`, checkpointing after
-every `checkpoint_every`-th step and whenever the strategy's `phase` changes, and returns `result()` with the harness's
+every `checkpoint_every`-th step, whenever the strategy's `phase` changes and after every step it calls long, and returns `result()` with the harness's
 own accounting added to its info. A strategy therefore writes no checkpoint, RNG or clock code, and a run killed at any
 point resumes to the result the uninterrupted run reaches, bit for bit on CPU.
 """
@@ -23,6 +23,7 @@ class SearchStateStore:
 
     def __init__(self, run):
         self.run = run
+        self.where = str(run.file("checkpoint.pt"))  # how errors name the checkpoint
 
     def save(self, payload: dict) -> None:
         self.run.save_torch("checkpoint.pt", {"kind": "search", **payload})
@@ -80,7 +81,7 @@ def run_search(strategy: Strategy, harness, store: SearchStateStore | None = Non
     steps = 0
     saved = store.load() if store is not None else None
     if saved is not None:
-        steps = restore(strategy, harness, saved, str(store.run.file("checkpoint.pt")))
+        steps = restore(strategy, harness, saved, store.where)
         harness.log("search_resume", steps=steps, phase=strategy.phase)
     done, total = strategy.progress()
     with harness.progress(total, f"{strategy.name} search") as bar:
@@ -92,7 +93,8 @@ def run_search(strategy: Strategy, harness, store: SearchStateStore | None = Non
             now, _ = strategy.progress()
             bar.update(now - done)
             done = now
-            if store is not None and not strategy.done and (steps % every == 0 or strategy.phase != phase):
+            due = steps % every == 0 or strategy.phase != phase or strategy.last_step_was_long
+            if store is not None and not strategy.done and due:
                 store.save(snapshot(strategy, harness, steps))
                 harness.log("search_checkpoint", steps=steps, phase=strategy.phase)
     result = strategy.result()

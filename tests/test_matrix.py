@@ -1,0 +1,66 @@
+"""`ganas-bench matrix`: seeds as ranges and lists, every run planned and checked before the first starts, and a
+matrix killed mid-run restarted by the same command: finished runs skipped, the cut one continued to the result it
+would have reached, each with a progress line."""
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from ganas_bench.errors import UserError
+from ganas_bench.matrix import parse_seed_list
+
+ARGS = ["matrix", "--profile", "smoke", "--device", "cpu", "--strategies", "random", "--spaces", "autogan",
+        "--seeds", "0-1", "--train-iters", "4", "--n-fake", "128", "--kid-subset-size", "64"]
+
+
+def cli(args, fault=None):
+    env = {k: v for k, v in os.environ.items() if k != "GANAS_BENCH_FAULT"}
+    if fault:
+        env["GANAS_BENCH_FAULT"] = fault
+    proc = subprocess.run([sys.executable, "-m", "ganas_bench.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=900)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.mark.parametrize("text, seeds", [("0-4", [0, 1, 2, 3, 4]), ("0,2,5", [0, 2, 5]), ("0-2,7", [0, 1, 2, 7]),
+                                         (" 3 ", [3])])
+def test_seed_ranges_and_lists(text, seeds):
+    assert parse_seed_list(text) == seeds
+
+
+@pytest.mark.parametrize("text", ["", "a", "0,0", "3-1", "0,4294967296", "-1", "0-99999"])
+def test_bad_seed_lists_are_refused_in_one_line(text):
+    with pytest.raises(UserError, match="invalid --seeds"):
+        parse_seed_list(text)
+
+
+def test_a_bad_seed_is_refused_before_any_run_starts(tmp_path):
+    code, out, err = cli([*ARGS[:-10], "--seeds", "0,4294967296", "--results-dir", str(tmp_path / "m")])
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "invalid --seeds" in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_killed_matrix_restarts_where_it_stopped(tmp_path):
+    code, out, err = cli([*ARGS, "--results-dir", str(tmp_path / "ref")])
+    assert code == 0, err
+    assert out.count("ran in") == 2 and "matrix: 2 runs (0 finished, 0 to continue, 2 new)" in out
+    # smoke random: 3 iterations x 4 D steps = 12 search steps per run; pass 18 is inside the second run's search,
+    # after its first checkpoint
+    code, out, err = cli([*ARGS, "--results-dir", str(tmp_path / "cut")], fault="search_step:18")
+    assert code == -signal.SIGKILL
+    code, out, err = cli([*ARGS, "--results-dir", str(tmp_path / "cut")])
+    assert code == 0, err
+    assert "(1 finished, 1 to continue, 0 new)" in out and "skipped (finished)" in out and "continued in" in out
+    assert "ETA" in out
+    for ref in sorted((tmp_path / "ref").iterdir()):
+        ours, theirs = (json.loads((d / "metrics.json").read_text()) for d in (tmp_path / "cut" / ref.name, ref))
+        for m in (ours, theirs):
+            m.pop("cost")
+            m["search"] = {k: v for k, v in m["search"].items() if k not in ("search_wall_s", "useful_s",
+                                                                              "useful_fraction")}
+        assert ours == theirs, ref.name
+    code, out, err = cli([*ARGS, "--results-dir", str(tmp_path / "cut")])
+    assert code == 0 and out.count("skipped (finished)") == 2
