@@ -162,7 +162,7 @@ def _worded(c: Comparison, p_adj: float, n_tests: int, metric: str, lower_is_bet
     p_text = f"Mann-Whitney p={c.p_value:.2g}"
     if n_tests > 1:
         p_text += f", adjusted for {n_tests} pairs p={p_adj:.2g}"
-    interval = f"{c.a} − {c.b} = {c.diff:+.3g}, 95% CI {c.ci_low:+.3g} to {c.ci_high:+.3g}"
+    interval = f"{c.a} − {c.b} = {_signed(c.diff)}, 95% CI {_signed(c.ci_low)} to {_signed(c.ci_high)}"
     excludes_zero = c.ci_low > 0 or c.ci_high < 0
     significant = p_adj < alpha and excludes_zero
     if c.smallest_p >= alpha:
@@ -179,3 +179,8 @@ def _worded(c: Comparison, p_adj: float, n_tests: int, metric: str, lower_is_bet
         verdict = f"no significant difference at {sizes} ({p_text}; {interval})"
     return Comparison(c.a, c.b, c.n_a, c.n_b, c.diff, c.ci_low, c.ci_high, c.p_value, p_adj, c.smallest_p,
                       significant, verdict)
+
+
+def _signed(value: float) -> str:
+    """Three significant digits with a sign, never in e-notation (FIDs run into the thousands)."""
+    return f"{value:+.0f}" if abs(value) >= 100 else f"{value:+.3g}"

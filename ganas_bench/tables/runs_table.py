@@ -115,8 +115,10 @@ def _our_entry(r: pd.Series, reference: dict, ref_name: str, claim: pd.Series | 
     d_is = r[K.KEY_METRIC_IS_MEAN] - float(claim["is_mean"]) if claim is not None and claim["is_mean"] else math.nan
     method = "" if claim is None else claim["method"]
     reeval = r[K.COL_EVALUATION] != K.EVAL_FINAL
+    eval_cost = F.cost_text(r[K.cost_hours("eval")], r[K.cost_unit("eval")])
     notes = "; ".join(n for n in ("" if r[K.COL_VARIANT] == "defaults" else f"config: {r[K.COL_VARIANT]}",
-                                  f"{r[K.COL_EVALUATION]} of the run above" if reeval else "") if n)
+                                  f"{r[K.COL_EVALUATION]} of the run above, cost {eval_cost or 'not recorded'}"
+                                  if reeval else "") if n)
     csv = {
         "source": "ours", "method": r[K.COL_LABEL], "run_id": r[K.COL_RUN_ID], "evaluation": r[K.COL_EVALUATION],
         "status": r[K.COL_STATE], "variant": r[K.COL_VARIANT], "seed": r[K.COL_SEED], "profile": r[K.COL_PROFILE],
@@ -139,9 +141,10 @@ def _our_entry(r: pd.Series, reference: dict, ref_name: str, claim: pd.Series | 
         "best_iter": (F.whole(r[K.KEY_BEST_ITER]) or "?") + " (best of evaluations)" if r[K.COL_BEST_OF_EVALS]
         else F.whole(r[K.KEY_BEST_ITER]),
         "params G": F.count(r[K.COL_PARAMS_G]),
-        "search cost": F.cost_text(r[K.cost_hours("search")], r[K.cost_unit("search")])
+        "search cost": "" if reeval else F.cost_text(r[K.cost_hours("search")], r[K.cost_unit("search")])
         or ("none (given architecture)" if not r[K.COL_STRATEGY] else ""),
-        "total cost": F.cost_text(r[K.cost_hours("total")], r[K.cost_unit("total")]), "device": r[K.COL_DEVICE],
+        "total cost": "" if reeval else F.cost_text(r[K.cost_hours("total")], r[K.cost_unit("total")]),
+        "device": r[K.COL_DEVICE],
         "n_fake": F.count(r[K.KEY_N_FAKE]), "n_real": F.count(r[K.KEY_N_REAL]), "split": r[K.KEY_REFERENCE_SPLIT],
         "backbone": r[K.KEY_BACKBONE], "protocol": protocol, "vs claim": claim_text(d_fid, d_is, method),
         "source (confirms)": "", "notes": notes,
