@@ -122,6 +122,8 @@ def test_smoke_and_tiny_runs_never_share_a_table(tables):
     assert set(_csv(out, "matrix_smoke.csv")["profile"]) == {"smoke"}
     assert set(_csv(out, "matrix_tiny.csv")["profile"]) == {"tiny"}
     assert "smoke-rl" not in (out / "leaderboard_tiny.md").read_text() + (out / "readme_tiny.md").read_text()
+    for name in ("runs_tiny.md", "matrix_tiny.md", "leaderboard_tiny.md"):  # the profile is a column, not a guess
+        assert re.search(r"\|\s*profile\s*\|", (out / name).read_text()), name
 
 
 def test_pairwise_verdicts_never_crown_a_winner_from_too_few_seeds(tables):
@@ -330,3 +332,37 @@ def test_a_running_run_whose_lock_is_held_is_told_apart_from_a_killed_one(tmp_pa
     reasons = _csv(tmp_path / "out", "failed_runs.csv").set_index("run_id")["reason"]
     assert "still running (a ganas-bench process holds its lock)" in reasons["live"]
     assert "interrupted" in reasons["killed"] and "interrupted" not in reasons["live"]
+
+
+def _cli(args, capsys):
+    from ganas_bench.cli import main
+
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_tables_command_writes_the_tables(tmp_path, capsys):
+    code, out, _ = _cli(["tables", "--runs-dir", str(tmp_path / "none"), "--published", str(PUBLISHED),
+                         "--out", str(tmp_path / "out")], capsys)
+    assert code == 0 and '"published_rows": 32' in out
+    assert (tmp_path / "out" / "runs_cifar10.md").is_file() and (tmp_path / "out" / "index.md").is_file()
+
+
+@pytest.mark.parametrize("published,fragment", [
+    ("missing.csv", "does not exist"),
+    ("bad.csv", "dataset 'imagenet'; accepted: cifar10, stl10"),
+])
+def test_tables_command_refuses_bad_published_numbers_in_one_line_writing_nothing(tmp_path, capsys, published,
+                                                                                  fragment):
+    bad = PUBLISHED.read_text().replace(",cifar10,32,", ",imagenet,32,", 1)
+    (tmp_path / "bad.csv").write_text(bad)
+    code, _, err = _cli(["tables", "--runs-dir", str(tmp_path / "none"), "--published", str(tmp_path / published),
+                         "--out", str(tmp_path / "out")], capsys)
+    assert code == 2 and fragment in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "out").exists()

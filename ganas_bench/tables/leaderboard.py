@@ -33,7 +33,7 @@ def leaderboard_sections(groups: pd.DataFrame, profile: str, kid_header: str,
     sections = []
     for protocol, g in board.groupby("protocol", sort=True):
         table = pd.DataFrame([{
-            "order": str(r["order"]),
+            "order": str(r["order"]), "profile": r[K.COL_PROFILE],
             "entry": r[K.COL_LABEL] + ("" if r[K.COL_EVALUATION] == K.EVAL_FINAL else f" ({r[K.COL_EVALUATION]})"),
             "variant": r[K.COL_VARIANT], **group_display(r, kid_header, kid_scale),
         } for _, r in g.iterrows()])

@@ -82,6 +82,7 @@ def matrix_sections(groups: pd.DataFrame, profile: str, kid_header: str, kid_sca
 
 def _long(groups: pd.DataFrame, kid_header: str, kid_scale: float) -> pd.DataFrame:
     return pd.DataFrame([{
+        "profile": g[K.COL_PROFILE],
         "strategy": g[K.COL_STRATEGY] + (" (search only)" if g[K.COL_SEARCH_ONLY] else ""), "space": g[K.COL_SPACE],
         "variant": g[K.COL_VARIANT], "evaluation": g[K.COL_EVALUATION], **group_display(g, kid_header, kid_scale),
         "unfinished runs": str(g["unfinished"]),

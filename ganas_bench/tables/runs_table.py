@@ -25,7 +25,7 @@ LATEX_COLUMNS = ("method", "seed", "IS", "FID", "params G", "search cost", "n_fa
 
 
 def _display_columns(kid_header: str) -> tuple[str, ...]:
-    return ("source", "method", "run", "seed", "status", "IS", "FID", "FID eval sd (K)", kid_header, "best_iter",
+    return ("source", "profile", "method", "run", "seed", "status", "IS", "FID", "FID eval sd (K)", kid_header, "best_iter",
             "params G", "search cost", "total cost", "device", "n_fake", "n_real", "split", "backbone", "protocol",
             "vs claim", "source (confirms)", "notes")
 
@@ -86,7 +86,7 @@ def _published_entry(p: pd.Series, reference: dict, ref_name: str, kid_header: s
             cost += f" = {F.sig(days)} GPU-days"
     is_text, fid_text = _mark(p, "is_mean", confirmed), _mark(p, "fid", confirmed)
     display = {
-        "source": "published", "method": p["method"], "run": "", "seed": "", "status": p["status"],
+        "source": "published", "profile": "", "method": p["method"], "run": "", "seed": "", "status": p["status"],
         "IS": f"{is_text} ± {_mark(p, 'is_std', confirmed)}" if p["is_mean"] and p["is_std"] else is_text,
         "FID": f"{fid_text} ± {_mark(p, 'fid_std', confirmed)}" if p["fid"] and p["fid_std"] else fid_text,
         "FID eval sd (K)": "", kid_header: "", "best_iter": "",
@@ -132,7 +132,8 @@ def _our_entry(r: pd.Series, reference: dict, ref_name: str, claim: pd.Series | 
     }
     seed = str(r[K.COL_SEED]) if r[K.COL_SEED] >= 0 else "unknown"
     display = {
-        "source": "ours", "method": r[K.COL_LABEL] + (f" ({r[K.COL_EVALUATION]})" if reeval else ""),
+        "source": "ours", "profile": r[K.COL_PROFILE],
+        "method": r[K.COL_LABEL] + (f" ({r[K.COL_EVALUATION]})" if reeval else ""),
         "status": r[K.COL_STATE], "run": r[K.COL_RUN_ID], "seed": seed,
         "IS": F.pm(r[K.KEY_METRIC_IS_MEAN], r[K.KEY_METRIC_IS_STD], 2), "FID": F.fmt(r[K.KEY_METRIC_FID], 2),
         "FID eval sd (K)": (f"{F.fmt(r[K.COL_FID_EVAL_SD], 2)} ({F.whole(r[K.COL_EVAL_K])})"
