@@ -57,11 +57,12 @@ def load_reevaluations(runs: pd.DataFrame) -> pd.DataFrame:
             scores = _json_object(path, [])
             if scores is None or not valid_metrics(scores) or scores.get(K.KEY_SEARCH_ONLY):
                 continue
+            n_fake = int(REEVAL_FILE.match(path.name).group(1))
             row = run.to_dict()
-            row.update(_score_columns(scores, fallback={}))
-            cost = _dict(scores.get(K.KEY_COST))
-            row.update(_cost_columns("eval", cost))
-            row[K.COL_EVALUATION] = f"re-eval n_fake={_count_text(row[K.KEY_N_FAKE])}"
+            row.update(_score_columns({K.KEY_N_FAKE: n_fake, **scores},
+                                      fallback={k: run[k] for k in (K.KEY_DATASET, K.KEY_IMAGE_SIZE)}))
+            row.update(_cost_columns("eval", _dict(scores.get(K.KEY_COST))))
+            row[K.COL_EVALUATION] = f"re-eval n_fake={n_fake}"
             row[K.COL_GROUP] = group_id(row)
             rows.append(row)
     return _frame(rows)
@@ -210,10 +211,6 @@ def _number(value: Any) -> float:
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
-
-
-def _count_text(value: float) -> str:
-    return "?" if math.isnan(value) else str(int(value))
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
