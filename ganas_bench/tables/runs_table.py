@@ -25,9 +25,9 @@ LATEX_COLUMNS = ("method", "seed", "IS", "FID", "params G", "search cost", "n_fa
 
 
 def _display_columns(kid_header: str) -> tuple[str, ...]:
-    return ("source", "profile", "method", "run", "seed", "status", "IS", "FID", "FID eval sd (K)", kid_header, "best_iter",
-            "params G", "search cost", "total cost", "device", "n_fake", "n_real", "split", "backbone", "protocol",
-            "vs claim", "source (confirms)", "notes")
+    return ("source", "profile", "method", "run", "seed", "status", "IS", "FID", "FID eval sd (K)", kid_header,
+            "best_iter", "params G", "search cost", "total cost", "device", "n_fake", "n_real", "split", "backbone",
+            "protocol", "vs claim", "source (confirms)", "notes")
 
 
 def runs_table(profile: str, dataset: str, published: pd.DataFrame, runs: pd.DataFrame, reevals: pd.DataFrame,
