@@ -99,8 +99,8 @@ class Config:
     arch_weight_decay: float = field(default=1e-4, metadata={"help": "architecture Adam weight decay"})
     gumbel: bool = field(default=True, metadata={"help": "Gumbel-softmax relaxation (else plain softmax)"})
     tau_max: float = field(default=5.0, metadata={"help": "Gumbel temperature at epoch 0"})
-    tau_min: float = field(default=0.1, metadata={"help": "Gumbel temperature floor"})
-    tau_anneal_epochs: float = field(default=25.0, metadata={"help": "epochs over which tau decays by 50x"})
+    tau_min: float = field(default=0.1, metadata={"help": "Gumbel temperature reached after tau_anneal_epochs"})
+    tau_anneal_epochs: float = field(default=25.0, metadata={"help": "epochs for tau to decay to tau_min"})
 
     # ------------------------------------------------------------------ helpers
     @property
