@@ -5,7 +5,12 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench tables repro reference clean
+# pytest on TEST_WORKERS processes (pytest-xdist), one torch thread each (tests/conftest.py); a test module stays on one
+# worker, so its module-scoped fixtures are built once
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest tests -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
+
+.PHONY: install run test test-slow bench tables repro reference clean
 
 install: $(STAMP)
 
@@ -19,7 +24,10 @@ run: $(STAMP)
 	$(BIN)/ganas-bench run --strategy rl --space autogan
 
 test: $(STAMP)
-	$(PY) -m pytest tests -p no:cacheprovider
+	$(PYTEST) -m "not slow"
+
+test-slow: $(STAMP)
+	$(PYTEST) -m slow
 
 bench: $(STAMP)
 	$(PY) -m pytest benchmarks -p no:cacheprovider --benchmark-only
