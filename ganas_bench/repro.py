@@ -25,6 +25,9 @@ for CPUs we have not seen. IS's spread (`is_std`, the std of IS over 10 splits) 
     kid_mean   1.0e-3  (differentiable x advnas)    5.1e-3
     kid_std    1.8e-3  (random x autogan)           9.2e-3
 
+To re-derive it (after a change of the smoke profile or of what it computes): `ganas-bench reference --references DIR`
+once per setting into its own DIR, then the largest `metric_drift` between any two DIRs' records of the same pair.
+
 A changed algorithm moves the metrics far more: tests/test_repro_real_drift.py changes one training setting and shows
 the off-machine comparison fails on it.
 """
