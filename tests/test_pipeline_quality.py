@@ -3,7 +3,7 @@
 Shortened budget (smoke widths, 300 G iterations, 512 samples); the README's tiny-profile numbers are the full-length
 version. Where one seed of so short a GAN run lands differs between seeds and between CPUs (kernel differences grow
 through training), so the bound must sit far from every outcome. Trained / untrained FID of autogan_cifar10_a, measured
-2026-12-02 on an AMD EPYC at 1 thread: 0.23, 0.31, 0.51, 0.24, 0.27 for seeds 0-4 ({AVX2}). A pipeline that does not
+2026-12-02 on an AMD EPYC at 1 thread: 0.23, 0.31, 0.51, 0.24, 0.27 for seeds 0-4. A pipeline that does not
 train (no optimiser step, the untrained weights evaluated) stays at 1.0, so the bound of 0.8 still tells training from
 no training, 1.5 times above the worst outcome seen. Its IS rose in every run (3.7-4.2 trained against 2.0-2.4
 untrained).
