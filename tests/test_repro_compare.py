@@ -1,5 +1,5 @@
-"""The reference check: bit for bit on the machine the references were made on, a measured tolerance elsewhere, genotypes
-exactly everywhere, and it names what drifted."""
+"""The reference check: bit for bit on the machine the references were made on, a measured tolerance elsewhere,
+genotypes exactly everywhere, and it names what drifted."""
 import copy
 import json
 
