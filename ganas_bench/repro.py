@@ -40,6 +40,7 @@ import tempfile
 from pathlib import Path
 
 from .config import make_config
+from .machine import cache_sizes, cpu_id, cpu_model, cpuinfo
 from .registry import SPACES, STRATEGIES
 from .runs.rundir import atomic_write_json, read_json
 
@@ -59,49 +60,19 @@ KERNEL_FLAGS = frozenset({
 })
 
 
-def _cpuinfo() -> dict[str, str]:
-    """The first processor's fields of /proc/cpuinfo (Linux); empty elsewhere."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return {}
-    fields: dict[str, str] = {}
-    for line in text.split("\n\n")[0].splitlines():
-        key, sep, value = line.partition(":")
-        if sep:
-            fields[key.strip()] = value.strip()
-    return fields
-
-
-_CACHE_KIND = {"Data": "d", "Instruction": "i"}
-
-
-def _cache_sizes() -> str:
-    """'L1d 32K, L1i 32K, L2 512K, L3 32768K' from sysfs (Linux); empty elsewhere."""
-    out = []
-    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
-        try:
-            level, kind, size = ((index / name).read_text().strip() for name in ("level", "type", "size"))
-        except OSError:
-            continue
-        out.append(f"L{level}{_CACHE_KIND.get(kind, '')} {size}")
-    return ", ".join(out)
-
-
 def platform_key() -> dict:
     """What decides which float kernels this process runs (see the module docstring); equal keys, equal floats."""
     import torch
 
-    info = _cpuinfo()
-    model = info.get("model name") or " ".join(
-        f"{k} {info[k]}" for k in ("CPU implementer", "CPU part", "CPU variant") if k in info) or platform.processor()
+    info = cpuinfo()
+    model = cpu_model(info)
     flags = set((info.get("flags") or info.get("Features") or "").split())
     return {
         "torch": torch.__version__,
         "machine": platform.machine(),
         "cpu_model": model,
-        "cpu_id": " / ".join(info.get(k, "?") for k in ("vendor_id", "cpu family", "model", "stepping")),
-        "cpu_caches": _cache_sizes(),
+        "cpu_id": cpu_id(info),
+        "cpu_caches": cache_sizes(),
         "cpu_flags": sorted(flags & KERNEL_FLAGS),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "cpu_threads": torch.get_num_threads(),

@@ -127,3 +127,18 @@ def test_an_empty_or_missing_runs_folder_gives_an_empty_frame(tmp_path):
     assert len(runs) == 0 and list(runs.columns) == list(RUN_COLUMNS)
     assert len(summarise_groups(runs)) == 0 and len(compare_strategies(runs)) == 0
     assert isinstance(load_reevaluations(runs), pd.DataFrame)
+
+
+def test_platform_column_names_the_cpu_model_a_run_recorded(tmp_path):
+    from ganas_bench.runs.rundir import platform_info
+
+    make_run(tmp_path, "old")  # run.json of an older version: processor only
+    new = make_run(tmp_path, "new", seed=1)
+    info = json.loads((new / "run.json").read_text())
+    info["platform"] = platform_info()
+    (new / "run.json").write_text(json.dumps(info))
+    runs = load_runs(tmp_path).set_index(K.COL_RUN_ID)
+    assert runs.loc["old", K.COL_PLATFORM].startswith("test-cpu, Linux")
+    here = platform_info()
+    assert here["cpu_model"] and here["cpu_id"]
+    assert runs.loc["new", K.COL_PLATFORM].startswith(f"{here['cpu_model']} ({here['cpu_id']}), ")

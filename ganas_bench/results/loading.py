@@ -193,7 +193,8 @@ def _last_event(path: Path) -> str:
 
 
 def _platform(info: dict) -> str:
-    parts = [str(info.get("processor") or info.get("machine") or ""), str(info.get("system") or ""),
+    cpu = info.get("cpu_model") or info.get("processor") or info.get("machine") or ""
+    parts = [f"{cpu} ({info['cpu_id']})" if info.get("cpu_id") else str(cpu), str(info.get("system") or ""),
              f"torch {info['torch']}" if info.get("torch") else "",
              f"{info['cpu_threads']} threads" if info.get("cpu_threads") else ""]
     return ", ".join(p for p in parts if p)

@@ -34,6 +34,7 @@ from typing import Any
 
 from ..errors import UserError
 from ..faults import fault_point
+from ..machine import cpu_id, cpu_model
 
 try:
     import fcntl
@@ -151,6 +152,8 @@ def platform_info() -> dict[str, Any]:
         "machine": platform.machine(),
         "system": platform.system(),
         "processor": platform.processor() or platform.machine(),
+        "cpu_model": cpu_model(),
+        "cpu_id": cpu_id(),
         "cpu_threads": torch.get_num_threads(),
     }
 
