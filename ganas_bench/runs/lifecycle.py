@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from ..errors import UserError
-from .identity import config_hash, differing_settings
+from .identity import code_fingerprint, config_hash, differing_settings
 from .rundir import RunDir, RunFailed, check_run_name, is_storage_error, new_run_name, platform_info
 from .status import is_finished
 
@@ -23,7 +23,8 @@ def start_run(cfg, command: str, prefix: str, run_name: str | None, log_to=None,
     run = RunDir.create(cfg.results_dir, run_name or new_run_name(prefix))
     run.write_json("config.json", cfg.to_dict())
     run.update_run(id=run.path.name, command=command, profile=cfg.profile, seed=cfg.seed, status="running", reason=None,
-                   started=_now(), platform=platform_info(), config_hash=config_hash(cfg.to_dict()), **fields)
+                   started=_now(), platform=platform_info(), config_hash=config_hash(cfg.to_dict()),
+                   code=code_fingerprint(), **fields)
     run.log("start", command=command, **fields)
     return run
 
