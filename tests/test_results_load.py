@@ -68,7 +68,7 @@ def test_variant_reads_flat_and_nested_strategy_options(tmp_path):
     runs = tmp_path / "runs"
     make_run(runs, "flat", config={"controller_steps": 16})
     make_run(runs, "nested", nested_options={"controller_steps": 16, "entropy_coef": 1e-3})
-    make_run(runs, "nested-defaults", nested_options={"controller_steps": 8})
+    make_run(runs, "nested-defaults", nested_options={"controller_steps": 15})
     variants = dict(zip(*(load_runs(runs)[c] for c in (K.COL_RUN_ID, K.COL_VARIANT))))
     assert variants == {"flat": "controller_steps=16", "nested": "controller_steps=16", "nested-defaults": "defaults"}
 
