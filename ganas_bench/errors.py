@@ -32,8 +32,10 @@ def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
 def first_line(exc: BaseException, limit: int = 160) -> str:
     """An exception's own message, first line only and cut to `limit` characters (its type when it has no message):
     what an error quoting a library's failure may show of it."""
-    text = str(exc).strip()
-    line = text.splitlines()[0] if text else type(exc).__name__
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    line = lines[0] if lines else type(exc).__name__
+    if line.endswith(":") and len(lines) > 1:  # "Error(s) in loading state_dict for G:" says what only below
+        line = f"{line} {lines[1]}"
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 

@@ -127,10 +127,10 @@ def check_ranges(options) -> None:
         if kind == "tuple" and len(value) > meta.get("max_len", MAX_TUPLE):
             _bad(f.name, value, f"at most {meta.get('max_len', MAX_TUPLE)} integers")
         if kind == "str":
-            if len(value) > MAX_TEXT:
-                _bad(f.name, value, f"at most {MAX_TEXT:,} characters")
             if meta.get("path"):
                 check_path_text(f.name, value)
+            elif len(value) > MAX_TEXT:
+                _bad(f.name, value, f"at most {MAX_TEXT:,} characters")
         values = value if kind == "tuple" else (value,)
         for v in values:
             if kind == "float" and not math.isfinite(v):

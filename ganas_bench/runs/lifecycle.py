@@ -39,7 +39,9 @@ def start_run(cfg, command: str, prefix: str, run_name: str | None, log_to=None,
             raise
         reason = f"{type(exc).__name__}: {exc}"
         if run.has("run.json"):
-            raise RunFailed(run.path, reason, _record_failure(run, reason)) from exc
+            recorded = _record_failure(run, reason)
+            run.unlock()
+            raise RunFailed(run.path, reason, recorded) from exc
         run.unlock()
         shutil.rmtree(run.path, ignore_errors=True)
         raise RunFailed(run.path, reason, False, hint="the run directory was removed again; fix the cause (free space, "
@@ -53,12 +55,17 @@ def finish_run(run: RunDir, status: str, reason: str | None = None) -> None:
 
 
 def _record_failure(run: RunDir, reason: str) -> bool:
-    """Mark the run failed with `reason`; best effort (on a full disk run.json may not be writable either)."""
+    """Mark the run failed with `reason` in run.json (then events.jsonl); best effort (on a full disk run.json may not
+    be writable either). True when run.json says so."""
     try:
-        finish_run(run, "failed", reason)
-        return True
+        run.update_run(status="failed", reason=reason, ended=_now())
     except (OSError, UserError):
         return False
+    try:
+        run.log("failed", reason=reason)
+    except OSError:
+        pass
+    return True
 
 
 def guarded(run: RunDir, work, expected: tuple[type[BaseException], ...] = ()):
