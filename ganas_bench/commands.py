@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .architecture import resolve_architecture
 from .checkpoint import check_train_checkpoint, load_checkpoint
@@ -113,6 +114,15 @@ def check_data(harness: RunHarness, space, search: bool) -> None:
         from .metrics.inception_weights import resolve_inception_weights
 
         resolve_inception_weights(harness.config.inception_weights or None)
+
+
+def check_run_data(cfg: Config, space, opened: dict) -> None:
+    """`check_data` of a `run` not started yet (a matrix checks all its runs first); the real images are loaded once
+    per dataset, root and size, kept in `opened`."""
+    key = (cfg.dataset, cfg.data_root, cfg.image_size, cfg.download)
+    if key not in opened:
+        opened[key] = RunHarness.open(cfg)
+    check_data(opened[key].with_config(cfg), space, search=True)
 
 
 # --------------------------------------------------------------------------------------------------------- train
@@ -237,13 +247,19 @@ def _search(harness: RunHarness, run: RunDir, strategy_cls, space) -> tuple[Geno
 
 # --------------------------------------------------------------------------------------------------------- resume
 def command_resume(run_path: str) -> RunResult:
-    """Continue an interrupted `train` or `run` from its run directory, with the configuration it was started with.
+    """Continue an interrupted `train` or `run` from its run directory, with the configuration it was started with
+    (`check_resume`, then the work)."""
+    return check_resume(run_path)()
 
-    Everything the resume will read is checked before the first write: no symbolic link or folder among the run's
-    files, run.json, config.json, the architecture, search.json and arch.json, and the checkpoint loaded whole into
-    freshly built networks (a training checkpoint) or a freshly started strategy (a search checkpoint) on a throwaway
-    harness. A damaged or hostile file gives one UserError and leaves the directory as it was. A run whose metrics.json
-    holds a valid result had finished and lost only its final status: that is recorded and nothing is redone.
+
+def check_resume(run_path: str) -> Callable[[], RunResult]:
+    """Everything a resume of `run_path` will read, checked before the first write; returns the resume itself.
+
+    Checked: no symbolic link or folder among the run's files, run.json, config.json, the architecture, search.json
+    and arch.json, and the checkpoint loaded whole into freshly built networks (a training checkpoint) or a freshly
+    started strategy (a search checkpoint) on a throwaway harness. A damaged or hostile file gives one UserError and
+    leaves the directory as it was. A run whose metrics.json holds a valid result had finished and lost only its final
+    status: the resume records that and redoes nothing.
     """
     run = _open_unused(run_path)
     info = run.read_json("run.json")
@@ -254,9 +270,12 @@ def command_resume(run_path: str) -> RunResult:
     if metrics is not None:
         if info.get("status") == "finished":
             raise UserError(f"run {shown(run.path)} has already finished; nothing to resume")
-        with run.lock():
-            finish_run(run, "finished")
-        return RunResult(run.path, metrics)
+
+        def record_finished() -> RunResult:
+            with run.lock():
+                finish_run(run, "finished")
+            return RunResult(run.path, metrics)
+        return record_finished
     strategy = info.get("strategy") if command == "run" else None
     if strategy is not None and not isinstance(strategy, str):
         raise UserError(f"{shown(run.file('run.json'))} names strategy {preview(strategy)}; it is damaged")
@@ -269,14 +288,20 @@ def command_resume(run_path: str) -> RunResult:
         harness = RunHarness.open(cfg)
         check_data(harness, space, search=False)
         _check_training_checkpoint(run, harness, space, genotype, required=False)
-        _reopen(run, "train")
-        return _train_work(harness, run, space, genotype, arch_name)
+
+        def resume_training() -> RunResult:
+            _reopen(run, "train")
+            return _train_work(harness, run, space, genotype, arch_name)
+        return resume_training
     strategy_cls, space = check_pair(cfg, strategy, info.get("space"))
     harness = RunHarness.open(cfg)
     check_data(harness, space, search=True)
     _check_run_files(run, harness, strategy_cls, space)
-    _reopen(run, "run")
-    return _search_work(harness, run, strategy_cls, space, bool(info.get("search_only")))
+
+    def resume_run() -> RunResult:
+        _reopen(run, "run")
+        return _search_work(harness, run, strategy_cls, space, bool(info.get("search_only")))
+    return resume_run
 
 
 def _open_unused(run_path: str) -> RunDir:

@@ -318,33 +318,9 @@ def load_config_file(path) -> dict[str, Any]:
 
 def _read_bounded(path, shown: str) -> bytes:
     """The bytes of a regular file of at most MAX_CONFIG_BYTES (never a device, a pipe or a folder)."""
-    import os
-    import stat
+    from .bounded_read import read_regular_file
 
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read config file {shown}: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise UserError(f"config file {shown} is not a regular file; expected a JSON or YAML file")
-        if info.st_size > MAX_CONFIG_BYTES:
-            raise UserError(f"config file {shown} is {info.st_size:,} bytes; accepted: at most {MAX_CONFIG_BYTES:,}")
-        chunks, size = [], 0
-        while size <= MAX_CONFIG_BYTES:  # the file may grow while it is read
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > MAX_CONFIG_BYTES:
-            raise UserError(f"config file {shown} is over {MAX_CONFIG_BYTES:,} bytes; accepted: at most that")
-        return b"".join(chunks)
-    except OSError as exc:
-        raise UserError(f"cannot read config file {shown}: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
+    return read_regular_file(path, MAX_CONFIG_BYTES, "config file", shown, "a JSON or YAML file")
 
 
 def _too_big(shown: str, what: str):

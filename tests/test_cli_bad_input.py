@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -367,3 +368,64 @@ def test_console_script_help_shows_profile_defaults():
                          check=True).stdout
     flat = " ".join(out.split())
     assert "--train-iters" in flat and "tiny: 600; smoke: 30; cifar10: 50000; stl10: 50000" in flat
+
+
+# ---------------------------------------------------------------------- siblings in matrix, tables and repro (3, 5, 10)
+MATRIX = ["matrix", *SMOKE, "--seeds", "0", "--strategies", "random,differentiable", "--spaces", "autogan"]
+
+
+def test_5_a_matrix_checks_every_pairs_batch_sizes_against_the_data_before_its_first_run(results):
+    """differentiable's search batch is over the 1,797 digits: refused before random's run (planned first) starts."""
+    refused([*MATRIX, "--search-batch", "5000", "--results-dir", results / "runs"], results,
+            "invalid search_batch=5,000")
+
+
+def test_2_5_a_matrix_checks_every_unfinished_runs_files_before_its_first_run(results):
+    """An unfinished differentiable run of this matrix with a damaged checkpoint: refused before random's run starts
+    (without the check up front, random's run would be written first)."""
+    from ganas_bench.config import make_config
+    from ganas_bench.matrix import plan
+
+    cfg = make_config(profile="smoke", strategy="differentiable",
+                      overrides={"device": "cpu", "results_dir": str(results / "runs")})
+    task = plan({"differentiable": cfg}, ["autogan"], [0])[0]
+    task.path.mkdir()
+    (task.path / "config.json").write_text(json.dumps(task.config))
+    (task.path / "run.json").write_text(json.dumps({"command": "run", "strategy": "differentiable", "space": "autogan",
+                                                    "search_only": False, "status": "failed"}))
+    (task.path / "checkpoint.pt").write_bytes(b"half a checkpoint")
+    refused([*MATRIX, "--results-dir", results / "runs"], results, task.run_name, "checkpoint.pt")
+
+
+@pytest.mark.parametrize("special,fragment", [("/dev/zero", "not a regular file"), ("fifo", "not a regular file"),
+                                              ("big.csv", "bytes; accepted: at most 8,388,608")])
+def test_10_published_numbers_are_read_only_from_a_bounded_regular_file(results, tmp_path, special, fragment):
+    path = special if special.startswith("/") else tmp_path / special
+    if special == "fifo":
+        os.mkfifo(path)
+    elif special == "big.csv":
+        path.write_bytes(b"method\n" + b"x\n" * (5 << 20))
+    refused(["tables", "--runs-dir", results / "runs", "--published", path, "--out", results / "tables"], results,
+            "published numbers file", fragment)
+
+
+REFERENCE = Path(__file__).resolve().parents[1] / "results" / "reference" / "differentiable-autogan.json"
+
+
+@pytest.mark.parametrize("record,fragment", [
+    ([1, 2], "holds no JSON object"),
+    ({}, "names the pair (None, None)"),
+    ({"strategy": "rl", "space": "nope"}, "names the pair ('rl', 'nope')"),
+    ({"strategy": "rl", "space": "autogan"}, "lacks a config_hash"),
+    ("metrics", "lacks a config_hash"),
+])
+def test_repro_checks_every_reference_before_running_any(results, record, fragment):
+    """A valid reference sorted first and a damaged one after it: refused before the first pair runs."""
+    folder = results / "reference"
+    folder.mkdir()
+    (folder / REFERENCE.name).write_bytes(REFERENCE.read_bytes())
+    if record == "metrics":  # a real record whose metrics are text
+        record = json.loads(REFERENCE.read_text())
+        record["metrics"]["fid"] = "low"
+    (folder / "zz.json").write_text(json.dumps(record))
+    refused(["repro", "--references", folder], results, "zz.json", fragment)
