@@ -9,9 +9,9 @@ The bound counts only what every generator and discriminator of every space here
 - activations kept for the backward pass at full resolution (image_size^2): two feature maps of the G width in G's last
   block (its RGB head's input and the activation of it) and two of the D width in D's first block. A D step holds D's
   on a real and a fake batch of d_batch images; a G step G's and D's on g_batch images; the larger step counts;
-- evaluation (in host memory): the feature rows torch-fidelity keeps for n_fake samples (proxy_samples in a search) (Inception: 2,048 pool
-  features + 1,008 logits; the digits classifier: 128 + 10) and KID's three kernel matrices of kid_subset_size^2
-  doubles.
+- evaluation (in host memory): the feature rows torch-fidelity keeps for n_fake samples (proxy_samples in a search)
+  (Inception: 2,048 pool features + 1,008 logits; the digits classifier: 128 + 10) and KID's three kernel matrices of
+  kid_subset_size^2 doubles.
 Everything else (the cells, a supernet's every op, D's optimiser, kernel workspaces) only adds to it, so what is
 refused cannot fit, and the papers' settings pass by a wide margin (cifar10 at final widths: about 0.4 GB).
 

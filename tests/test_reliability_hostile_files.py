@@ -158,6 +158,16 @@ def lock_is_a_folder(run_dir, marker):  # 17
     (run_dir / ".lock").mkdir()
 
 
+def checkpoint_is_a_fifo(run_dir, marker):  # 10, 17: opening it must not block
+    (run_dir / "checkpoint.pt").unlink()
+    os.mkfifo(run_dir / "checkpoint.pt")
+
+
+def events_is_a_fifo(run_dir, marker):  # 10, 17: appending to it must not block
+    (run_dir / "events.jsonl").unlink()
+    os.mkfifo(run_dir / "events.jsonl")
+
+
 def metrics_links_to_a_system_file(run_dir, marker):  # 2, 14
     (run_dir / "metrics.json").unlink(missing_ok=True)
     os.symlink("/etc/hostname", run_dir / "metrics.json")
@@ -222,7 +232,8 @@ HOSTILE = {  # what is wrong -> a fragment the message must hold (the file, or w
     a_list_not_a_dict: "checkpoint.pt", config_not_json: "config.json", config_a_list: "config.json",
     config_bad_value: "train_iters", run_json_missing: "run.json", run_json_binary: "run.json",
     arch_not_a_genotype: "genotype", arch_out_of_range: "out of range", checkpoint_is_a_folder: "is a folder",
-    metrics_is_a_folder: "is a folder", lock_is_a_folder: "is a folder", metrics_links_to_a_system_file: "symbolic link",
+    metrics_is_a_folder: "is a folder", lock_is_a_folder: "is a folder", checkpoint_is_a_fifo: "not a regular file",
+    events_is_a_fifo: "not a regular file", metrics_links_to_a_system_file: "symbolic link",
     events_link_outside: "symbolic link", checkpoint_links_elsewhere: "symbolic link",
     run_json_links_elsewhere: "symbolic link",
 }
