@@ -43,9 +43,8 @@ def ensure_downloaded(spec: DatasetFiles, root: str | Path, download: bool) -> P
         absent = (f"has no folder {spec.folder}" if not folder.is_dir()
                   else f"lacks {', '.join(spec.folder + '/' + name for name in missing)}")
         raise UserError(
-            f"{spec.label} not found: data root {preview(str(root.absolute()), 80)} {preview(absent, 60)[1:-1]}; pass "
-            f"--download (with internet), or extract torchvision's {spec.archive} into that root, or point --data-root "
-            "at a folder that has it"
+            f"{spec.label} not found: data root {preview(str(root.absolute()), 90)} {preview(absent, 60)[1:-1]}; "
+            f"pass --download (with internet) or extract {spec.archive} there (or give another --data-root)"
         )
     return root / spec.folder
 
