@@ -3,10 +3,11 @@ retrain, `resume` an interrupted run, `eval` a finished one. Each returns what i
 re-reads files to learn it.
 
 Order of every command: refuse what can be refused (names, pair, widths and the memory they need, run name, results
-folder, data, metric weights) before a run directory exists; then start the run and do the work inside `guarded`, which
+folder, data, metric weights: checks.py) before a run directory exists; then start the run and do the work inside `guarded`, which
 records any failure in run.json. `check_train` / `check_run` are those refusals alone, so that a command over several
 seeds checks every seed's run before the first one starts. A resume checks every file it will read, the whole
-checkpoint included (loaded into freshly built networks or a freshly started strategy), before it changes anything.
+checkpoint included (loaded into freshly built networks or a freshly started strategy), before it changes anything
+(`check_resume`, which a matrix runs for its unfinished runs before its first run).
 """
 from __future__ import annotations
 
@@ -16,15 +17,13 @@ from typing import Callable
 
 from .architecture import resolve_architecture
 from .checkpoint import check_train_checkpoint, load_checkpoint
-from .config import Config, make_config, options_defaults
-from .contracts.strategy import check_compatible
+from .checks import check_data, check_pair, check_widths, with_strategy
+from .config import Config, make_config
 from .errors import UserError, first_line, preview
 from .final_training import FinalTraining, check_training_resume, recipe_config
 from .genotype import Genotype
 from .harness import RunHarness
-from .memory import check_fits
-from .options import build
-from .registry import SPACES, STRATEGIES
+from .registry import SPACES
 from .runs.lifecycle import finish_run, given_again, guarded, start_run
 from .runs.rundir import RunDir, check_results_dir, shown
 from .runs.status import read_metrics, valid_metrics
@@ -52,77 +51,6 @@ class RunResult:
 
     def has(self, name: str) -> bool:
         return self.run.has(name)
-
-
-# --------------------------------------------------------------------------------------------------------- checks
-def with_strategy(cfg: Config, strategy: str) -> Config:
-    """`cfg` carrying `strategy`'s options: as they are when it already does, the profile's defaults when it carries
-    none; the options of another strategy are refused."""
-    if cfg.strategy == strategy:
-        return cfg
-    if cfg.options is not None:
-        raise UserError(f"the config carries options of strategy {cfg.strategy!r}, not {strategy!r}")
-    options_cls = STRATEGIES.get(strategy).Options
-    return cfg.replace(options=build(options_cls, options_defaults(options_cls, cfg.profile), {}))
-
-
-def check_pair(cfg: Config, strategy_name: str, space_name: str):
-    """The strategy class and a space instance, refused with one line when they do not fit each other or the config."""
-    strategy_cls = STRATEGIES.get(strategy_name)
-    space = SPACES.get(space_name)()
-    check_compatible(strategy_cls, space)
-    if space.n_stages > 1 and len(cfg.stage_iters) != space.n_stages:
-        raise UserError(f"stage_iters {list(cfg.stage_iters)} has {len(cfg.stage_iters)} stages; space {space_name!r} "
-                        f"has {space.n_stages} (give one count per stage, e.g. --stage-iters "
-                        f"{','.join(['1'] * space.n_stages)})")
-    check_widths(cfg, space, search=True)
-    return strategy_cls, space
-
-
-def check_widths(cfg: Config, space, search: bool) -> None:
-    """The space's own rules on the widths it will be built at (recipe applied), and that one training step at those
-    widths can fit in the device's memory (ganas_bench/memory.py), before anything starts."""
-    from .contracts.space import Widths
-
-    phases = (True, False) if search else (False,)
-    for in_search in phases:
-        c, _ = recipe_config(cfg, space, in_search)
-        space.check_widths(Widths(c.latent_dim, c.bottom_width, c.search_gf_dim if in_search else c.gf_dim,
-                                  c.search_df_dim if in_search else c.df_dim, c.channels, c.image_size))
-        check_fits(c, in_search, _search_batch(c) if in_search else None)
-
-
-def _search_batch(cfg: Config) -> int | None:
-    """A strategy's own search batch size (differentiable's `search_batch`), when its options have one."""
-    return getattr(cfg.options, "search_batch", None)
-
-
-def check_data(harness: RunHarness, space, search: bool) -> None:
-    """What only the loaded data can tell, before the run starts: every batch and the KID subset within the number of
-    real images, and (Inception backbone) a weights file that loads."""
-    n_real = len(harness.real)
-    for in_search in ((True, False) if search else (False,)):
-        c, _ = recipe_config(harness.config, space, in_search)
-        sizes = {"d_batch": c.d_batch, **({"search_batch": _search_batch(c)} if in_search and _search_batch(c) else {})}
-        if not in_search:
-            sizes["kid_subset_size"] = c.kid_subset_size
-        for name, value in sizes.items():
-            if value > n_real:
-                raise UserError(f"invalid {name}={value:,}; accepted: at most the {n_real:,} real images of "
-                                f"{c.dataset} at {c.image_size}px")
-    if harness.config.backbone == "inception-v3-compat":
-        from .metrics.inception_weights import resolve_inception_weights
-
-        resolve_inception_weights(harness.config.inception_weights or None)
-
-
-def check_run_data(cfg: Config, space, opened: dict) -> None:
-    """`check_data` of a `run` not started yet (a matrix checks all its runs first); the real images are loaded once
-    per dataset, root and size, kept in `opened`."""
-    key = (cfg.dataset, cfg.data_root, cfg.image_size, cfg.download)
-    if key not in opened:
-        opened[key] = RunHarness.open(cfg)
-    check_data(opened[key].with_config(cfg), space, search=True)
 
 
 # --------------------------------------------------------------------------------------------------------- train

@@ -68,7 +68,8 @@ def parse_seed_list(text: str) -> list[int]:
 def plan(configs: dict[str, Config], spaces: list[str], seeds: list[int]) -> list[MatrixTask]:
     """Every (strategy, space, seed) run, checked: `configs` maps each strategy to its config (its options included);
     pairs whose space lacks the strategy's capability are left out (a pair named explicitly is refused)."""
-    from .commands import check_pair, check_resume, check_run_data
+    from .checks import check_pair, check_run_data
+    from .commands import check_resume
     from .registry import SPACES, STRATEGIES
 
     tasks, opened = [], {}
