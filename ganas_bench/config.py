@@ -81,10 +81,12 @@ class Config:
                                     "search also checkpoints whenever its strategy enters a new phase)",
                                min=1, max=MAX_COUNT)
     # --- the weight-sharing search budget (rl, random and any weight-sharing strategy run on these same numbers)
-    stage_iters: tuple = _f((1, 1, 2), "search iterations per MLAS stage (comma list)", min=1, max=MAX_COUNT,
-                            max_len=16)
+    stage_iters: tuple = _f((2, 2, 4), "search iterations per MLAS stage (comma list); tiny 2,2,4 with 15 proxy "
+                                        "evaluations per iteration: the smallest budget measured at which rl's "
+                                        "controller entropy falls in every stage (README, search budget)",
+                            min=1, max=MAX_COUNT, max_len=16)
     shared_steps: int = _f(60, "shared-GAN D steps per search iteration", min=1, max=MAX_COUNT)
-    controller_steps: int = _f(8, "proxy evaluations per search iteration (rl: controller updates, one architecture "
+    controller_steps: int = _f(15, "proxy evaluations per search iteration (rl: controller updates, one architecture "
                                    "each); random scores as many in all", min=1, max=MAX_COUNT)
     mlas_m: int = _f(10, "proxy evaluations at the end of each stage (rl: MLAS's M architectures drawn and scored)",
                      min=1, max=MAX_COUNT)

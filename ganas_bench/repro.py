@@ -28,6 +28,12 @@ for CPUs we have not seen. IS's spread (`is_std`, the std of IS over 10 splits) 
 To re-derive it (after a change of the smoke profile or of what it computes): `ganas-bench reference --references DIR`
 once per setting into its own DIR, then the largest `metric_drift` between any two DIRs' records of the same pair.
 
+The seed group: each reference also holds the pair's metrics for seeds 0-4 (`seed_group`). A re-run of seed 0 must land
+inside the 95% prediction interval of those five (for IS, FID and KID): on any machine, the difference between
+machines must be small beside the difference between seeds, which is what a table of means over seeds relies on. Any
+one of the five lies inside that interval by construction (it is at most 1.8 sd from the mean, the interval 3.0 sd), so
+the check fails only when a machine moves a run by more than about 1.2 sd of the seed-to-seed spread.
+
 A changed algorithm moves the metrics far more: tests/test_repro_real_drift.py changes one training setting and shows
 the off-machine comparison fails on it.
 """
@@ -39,8 +45,11 @@ import platform
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from .config import make_config
 from .errors import UserError, preview
+from .machine import cache_sizes, cpu_id, cpu_model, cpuinfo
 from .registry import SPACES, STRATEGIES
 from .runs.rundir import atomic_write_json, read_json
 
@@ -50,6 +59,11 @@ OFF_MACHINE_RTOL = {"is_mean": 1.1e-2, "is_std": 5.5e-3, "fid": 8.1e-3, "kid_mea
 #: the reference value a metric's drift is measured against (itself unless named here)
 DRIFT_SCALE = {"is_std": "is_mean"}
 REFERENCE_SEED = 0
+#: seeds of each pair's committed group: a re-run of REFERENCE_SEED must land inside their 95% prediction interval
+GROUP_SEEDS = (0, 1, 2, 3, 4)
+#: metrics checked against the seed group (the spreads of IS and KID are not quantities a reader compares)
+GROUP_METRICS = ("is_mean", "fid", "kid_mean")
+GROUP_LEVEL = 0.95
 #: environment variables that change which CPU kernels torch, oneDNN and MKL pick
 KERNEL_ENV = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS", "MKL_CBWR")
 #: vector-ISA flags (x86 /proc/cpuinfo `flags`, Arm `Features`) that kernel dispatch depends on
@@ -60,49 +74,19 @@ KERNEL_FLAGS = frozenset({
 })
 
 
-def _cpuinfo() -> dict[str, str]:
-    """The first processor's fields of /proc/cpuinfo (Linux); empty elsewhere."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return {}
-    fields: dict[str, str] = {}
-    for line in text.split("\n\n")[0].splitlines():
-        key, sep, value = line.partition(":")
-        if sep:
-            fields[key.strip()] = value.strip()
-    return fields
-
-
-_CACHE_KIND = {"Data": "d", "Instruction": "i"}
-
-
-def _cache_sizes() -> str:
-    """'L1d 32K, L1i 32K, L2 512K, L3 32768K' from sysfs (Linux); empty elsewhere."""
-    out = []
-    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
-        try:
-            level, kind, size = ((index / name).read_text().strip() for name in ("level", "type", "size"))
-        except OSError:
-            continue
-        out.append(f"L{level}{_CACHE_KIND.get(kind, '')} {size}")
-    return ", ".join(out)
-
-
 def platform_key() -> dict:
     """What decides which float kernels this process runs (see the module docstring); equal keys, equal floats."""
     import torch
 
-    info = _cpuinfo()
-    model = info.get("model name") or " ".join(
-        f"{k} {info[k]}" for k in ("CPU implementer", "CPU part", "CPU variant") if k in info) or platform.processor()
+    info = cpuinfo()
+    model = cpu_model(info)
     flags = set((info.get("flags") or info.get("Features") or "").split())
     return {
         "torch": torch.__version__,
         "machine": platform.machine(),
         "cpu_model": model,
-        "cpu_id": " / ".join(info.get(k, "?") for k in ("vendor_id", "cpu family", "model", "stepping")),
-        "cpu_caches": _cache_sizes(),
+        "cpu_id": cpu_id(info),
+        "cpu_caches": cache_sizes(),
         "cpu_flags": sorted(flags & KERNEL_FLAGS),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "cpu_threads": torch.get_num_threads(),
@@ -120,28 +104,52 @@ def pairs() -> list[tuple[str, str]]:
     return out
 
 
-def run_pair(strategy: str, space: str, results_dir: Path) -> dict:
+def run_pair(strategy: str, space: str, results_dir: Path, seed: int = REFERENCE_SEED) -> dict:
     from .commands import command_run
     from .runs.identity import config_hash
 
-    cfg = make_config(profile="smoke", overrides={"seed": REFERENCE_SEED, "results_dir": str(results_dir),
+    cfg = make_config(profile="smoke", overrides={"seed": seed, "results_dir": str(results_dir),
                                                   "device": "cpu"}, strategy=strategy)
-    run = command_run(cfg, strategy, space, f"{strategy}-{space}")
+    run = command_run(cfg, strategy, space, f"{strategy}-{space}-seed{seed}")
     metrics = run.read_json("metrics.json")
     arch = run.read_json("arch.json")
     return {
-        "strategy": strategy, "space": space, "profile": "smoke", "seed": REFERENCE_SEED,
+        "strategy": strategy, "space": space, "profile": "smoke", "seed": seed,
         "config_hash": config_hash(cfg.to_dict()), "genotype": arch["genotype"],
         "metrics": {k: metrics[k] for k in METRIC_FIELDS}, "platform": platform_key(),
     }
 
 
-def make_references(out_dir: Path, selected: list[tuple[str, str]] | None = None) -> list[Path]:
+def seed_group(strategy: str, space: str, results_dir: Path, first: dict) -> dict:
+    """The pair's metrics over GROUP_SEEDS (`first`: the REFERENCE_SEED record, already run)."""
+    records = [first if seed == first["seed"] else run_pair(strategy, space, results_dir, seed) for seed in GROUP_SEEDS]
+    return {"seeds": list(GROUP_SEEDS), "genotypes": [r["genotype"]["choices"] for r in records],
+            "metrics": {name: [r["metrics"][name] for r in records] for name in GROUP_METRICS}}
+
+
+def prediction_interval(values: list[float], level: float = GROUP_LEVEL) -> tuple[float, float]:
+    """Where one more seed's value falls with probability `level` (Student t, n - 1 degrees of freedom, scale
+    sd * sqrt(1 + 1/n)): wider than the mean's confidence interval, as a single run varies more than a mean."""
+    from scipy import stats
+
+    sample = np.asarray(values, dtype=float)
+    n = len(sample)
+    scale = sample.std(ddof=1) * math.sqrt(1 + 1 / n)
+    if scale == 0:
+        return float(sample.mean()), float(sample.mean())
+    low, high = stats.t.interval(level, df=n - 1, loc=sample.mean(), scale=scale)
+    return float(low), float(high)
+
+
+def make_references(out_dir: Path, selected: list[tuple[str, str]] | None = None, group: bool = True) -> list[Path]:
+    """Each pair's seed-REFERENCE_SEED record (and, with `group`, its GROUP_SEEDS group) into `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     with tempfile.TemporaryDirectory() as tmp:
         for strategy, space in selected or pairs():
             record = run_pair(strategy, space, Path(tmp))
+            if group:
+                record["seed_group"] = seed_group(strategy, space, Path(tmp), record)
             path = out_dir / f"{strategy}-{space}.json"
             atomic_write_json(path, record)
             written.append(path)
@@ -179,6 +187,22 @@ def compare(reference: dict, actual: dict) -> list[str]:
             scale = f" of {DRIFT_SCALE[name]}" if name in DRIFT_SCALE else ""
             problems.append(f"{name} drifted beyond the off-machine tolerance {OFF_MACHINE_RTOL[name]:g}{scale}: "
                             f"{ref!r} -> {got!r} (relative {metric_drift(name, ref_m, got_m):.3g}{scale})")
+    return problems + outside_seed_group(reference, actual)
+
+
+def outside_seed_group(reference: dict, actual: dict) -> list[str]:
+    """The metrics of `actual` that fall outside the 95% prediction interval of the reference's seed group (a check
+    across machines on the scale of seed-to-seed variation, looser than the tolerance and independent of it)."""
+    group = reference.get("seed_group")
+    if not group:
+        return []
+    problems = []
+    for name in GROUP_METRICS:
+        low, high = prediction_interval(group["metrics"][name])
+        got = actual["metrics"][name]
+        if not low <= got <= high:
+            problems.append(f"{name} {got:.6g} is outside the {GROUP_LEVEL:.0%} prediction interval "
+                            f"[{low:.6g}, {high:.6g}] of seeds {group['seeds']} (n={len(group['seeds'])})")
     return problems
 
 
@@ -188,11 +212,14 @@ def comparison_note(ref_dir: Path) -> str:
     if not files:
         return "no references"
     here = {"platform": platform_key()}
-    differ = platform_differences(read_json(files[0]), here)
+    first = read_json(files[0])
+    differ = platform_differences(first, here)
+    group = ("; and every pair's IS, FID and KID inside the 95% prediction interval of its seeds "
+             f"{first['seed_group']['seeds']}" if first.get("seed_group") else "")
     if not differ:
-        return "metrics compared bit for bit: this is the machine the references were made on"
+        return "metrics compared bit for bit: this is the machine the references were made on" + group
     return (f"metrics compared within the off-machine tolerance (this machine differs from the references' in "
-            f"{', '.join(differ)}); genotypes exactly")
+            f"{', '.join(differ)}); genotypes exactly" + group)
 
 
 def read_reference(path: Path) -> dict:
@@ -214,7 +241,21 @@ def read_reference(path: Path) -> dict:
             or "choices" not in genotype or not isinstance(record.get("platform", {}), dict)):
         raise UserError(f"{where} lacks a config_hash, a genotype or the metrics {', '.join(METRIC_FIELDS)} as "
                         "numbers; it is damaged (`make reference` regenerates the references)")
+    group = record.get("seed_group")
+    if group is not None and not _valid_seed_group(group):
+        raise UserError(f"{where} has a seed_group without its seeds and, per metric ({', '.join(GROUP_METRICS)}), a "
+                        "number per seed; it is damaged (`make reference` regenerates the references)")
     return record
+
+
+def _valid_seed_group(group) -> bool:
+    if not isinstance(group, dict) or not isinstance(group.get("seeds"), list) or len(group["seeds"]) < 2:
+        return False
+    metrics = group.get("metrics")
+    return isinstance(metrics, dict) and all(
+        isinstance(metrics.get(name), list) and len(metrics[name]) == len(group["seeds"])
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in metrics[name])
+        for name in GROUP_METRICS)
 
 
 def check_references(ref_dir: Path) -> tuple[int, dict[str, list[str]]]:

@@ -418,6 +418,7 @@ REFERENCE = Path(__file__).resolve().parents[1] / "results" / "reference" / "dif
     ({"strategy": "rl", "space": "nope"}, "names the pair ('rl', 'nope')"),
     ({"strategy": "rl", "space": "autogan"}, "lacks a config_hash"),
     ("metrics", "lacks a config_hash"),
+    ("seed_group", "has a seed_group without"),
 ])
 def test_repro_checks_every_reference_before_running_any(results, record, fragment):
     """A valid reference sorted first and a damaged one after it: refused before the first pair runs."""
@@ -427,5 +428,7 @@ def test_repro_checks_every_reference_before_running_any(results, record, fragme
     if record == "metrics":  # a real record whose metrics are text
         record = json.loads(REFERENCE.read_text())
         record["metrics"]["fid"] = "low"
+    elif record == "seed_group":  # a real record whose seed group lacks a metric
+        record = {**json.loads(REFERENCE.read_text()), "seed_group": {"seeds": [0, 1], "metrics": {"fid": [1.0, 2.0]}}}
     (folder / "zz.json").write_text(json.dumps(record))
     refused(["repro", "--references", folder], results, "zz.json", fragment)

@@ -109,3 +109,39 @@ def test_the_note_says_how_metrics_were_compared(tmp_path):
 def test_every_strategy_meets_every_space_with_the_capability():
     assert set(pairs()) == {(s, p) for s in ("rl", "random", "differentiable") for p in ("autogan", "adversarialnas")}
     assert set(METRIC_FIELDS) == set(OFF_MACHINE_RTOL)
+
+
+GROUP = {"seeds": [0, 1, 2, 3, 4], "genotypes": [[1, 0, 1]] * 5,
+         "metrics": {"is_mean": [2.5, 2.3, 2.9, 2.6, 2.4], "fid": [1000.0, 900.0, 1100.0, 950.0, 1050.0],
+                     "kid_mean": [900.0, 850.0, 950.0, 880.0, 920.0]}}
+
+
+def test_prediction_interval_is_scipys_t_interval_for_one_more_value():
+    from scipy import stats
+
+    from ganas_bench.repro import prediction_interval
+
+    values = GROUP["metrics"]["fid"]
+    low, high = prediction_interval(values)
+    sd = stats.tstd(values)
+    assert (low, high) == pytest.approx(stats.t.interval(0.95, 4, loc=1000.0, scale=sd * (1 + 1 / 5) ** 0.5))
+    assert low < min(values) and high > max(values)  # any member lies inside: at most 1.8 sd out, the interval 3.0 sd
+
+
+def test_a_rerun_must_land_inside_its_seed_groups_prediction_interval_on_any_machine():
+    reference = dict(copy.deepcopy(REFERENCE), seed_group=GROUP)
+    assert compare(reference, actual()) == []
+    # off the machine, a value within the tolerance but, in a narrow group, outside the interval fails on the group
+    narrow = copy.deepcopy(reference)
+    narrow["seed_group"]["metrics"]["fid"] = [1000.0, 1000.001, 999.999, 1000.0005, 999.9995]
+    (problem,) = compare(narrow, actual(OTHER_CPU, fid=1000.0 * (1 + OFF_MACHINE_RTOL["fid"] / 2)))
+    assert problem.startswith("fid 1004.05 is outside the 95% prediction interval") and "n=5" in problem
+
+
+def test_a_reference_without_a_seed_group_is_checked_as_before():
+    assert compare(REFERENCE, actual(OTHER_CPU, fid=1000.0 * (1 + OFF_MACHINE_RTOL["fid"] / 2))) == []
+
+
+def test_the_note_names_the_seed_group_check_when_references_hold_one(tmp_path):
+    (tmp_path / "a.json").write_text(json.dumps(dict(REFERENCE, seed_group=GROUP)))
+    assert comparison_note(tmp_path).endswith("95% prediction interval of its seeds [0, 1, 2, 3, 4]")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 import statistics
 
 import pandas as pd
@@ -127,3 +128,49 @@ def test_an_empty_or_missing_runs_folder_gives_an_empty_frame(tmp_path):
     assert len(runs) == 0 and list(runs.columns) == list(RUN_COLUMNS)
     assert len(summarise_groups(runs)) == 0 and len(compare_strategies(runs)) == 0
     assert isinstance(load_reevaluations(runs), pd.DataFrame)
+
+
+def test_platform_column_names_the_cpu_model_a_run_recorded(tmp_path):
+    from ganas_bench.runs.rundir import platform_info
+
+    make_run(tmp_path, "old")  # run.json of an older version: processor only
+    new = make_run(tmp_path, "new", seed=1)
+    info = json.loads((new / "run.json").read_text())
+    info["platform"] = platform_info()
+    (new / "run.json").write_text(json.dumps(info))
+    runs = load_runs(tmp_path).set_index(K.COL_RUN_ID)
+    assert runs.loc["old", K.COL_PLATFORM].startswith("test-cpu, Linux")
+    here = platform_info()
+    assert here["cpu_model"] and here["cpu_id"]
+    assert runs.loc["new", K.COL_PLATFORM].startswith(f"{here['cpu_model']} ({here['cpu_id']}), ")
+
+
+def test_code_column_holds_the_fingerprint_a_run_recorded(tmp_path):
+    from ganas_bench.runs.identity import code_fingerprint
+
+    make_run(tmp_path, "old")
+    new = make_run(tmp_path, "new", seed=1)
+    info = json.loads((new / "run.json").read_text())
+    (new / "run.json").write_text(json.dumps({**info, "code": code_fingerprint()}))
+    runs = load_runs(tmp_path).set_index(K.COL_RUN_ID)
+    assert runs.loc["old", K.COL_CODE] == "" and len(runs.loc["new", K.COL_CODE]) == 12
+
+
+def test_code_fingerprint_changes_with_the_source_and_only_then(tmp_path, monkeypatch):
+    import ganas_bench
+    from ganas_bench.runs import identity
+
+    first = identity.code_fingerprint()
+    identity.code_fingerprint.cache_clear()
+    assert identity.code_fingerprint() == first
+    copy = tmp_path / "ganas_bench"
+    import shutil
+
+    shutil.copytree(Path(ganas_bench.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "errors.py").write_text((copy / "errors.py").read_text() + "\n# one more line\n")
+    monkeypatch.setattr(ganas_bench, "__file__", str(copy / "__init__.py"))
+    identity.code_fingerprint.cache_clear()
+    try:
+        assert identity.code_fingerprint() != first
+    finally:
+        identity.code_fingerprint.cache_clear()

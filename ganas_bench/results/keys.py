@@ -83,6 +83,7 @@ COL_ENDED = "ended"
 COL_LAST_EVENT = "last_event"
 COL_DEVICE = "device"
 COL_PLATFORM = "platform"  # run.json's platform in words: processor, system, torch, threads
+COL_CODE = "code"  # run.json's code fingerprint: the source that computed the run ("" for older runs)
 
 
 def cost_hours(part: str) -> str:

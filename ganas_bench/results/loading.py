@@ -108,6 +108,7 @@ def _run_row(path: Path, root: Path) -> dict[str, Any]:
         K.COL_EVALUATION: K.EVAL_FINAL,
         K.COL_STARTED: _text(info.get("started")), K.COL_ENDED: _text(info.get("ended")),
         K.COL_LAST_EVENT: last_event, K.COL_PLATFORM: _platform(_dict(info.get("platform"))),
+        K.COL_CODE: _text(info.get("code")),
         K.COL_GENOTYPE: f"{space}:{'-'.join(map(str, genotype.get('choices', [])))}" if genotype else "",
         K.COL_ARCH_HASH: arch_hash, K.COL_PARAMS_G: _number(arch.get("params_g")),
         K.COL_PARAMS_D: _number(arch.get("params_d")),
@@ -193,7 +194,8 @@ def _last_event(path: Path) -> str:
 
 
 def _platform(info: dict) -> str:
-    parts = [str(info.get("processor") or info.get("machine") or ""), str(info.get("system") or ""),
+    cpu = info.get("cpu_model") or info.get("processor") or info.get("machine") or ""
+    parts = [f"{cpu} ({info['cpu_id']})" if info.get("cpu_id") else str(cpu), str(info.get("system") or ""),
              f"torch {info['torch']}" if info.get("torch") else "",
              f"{info['cpu_threads']} threads" if info.get("cpu_threads") else ""]
     return ", ".join(p for p in parts if p)
@@ -220,8 +222,8 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 RUN_COLUMNS = (
     K.COL_RUN_ID, K.COL_PATH, K.COL_STATE, K.COL_REASON, K.COL_PROFILE, K.COL_COMMAND, K.COL_STRATEGY, K.COL_SPACE,
     K.COL_ARCH_NAME, K.COL_SEARCH_ONLY, K.COL_LABEL, K.COL_SEED, K.COL_CONFIG_HASH, K.COL_EXPERIMENT_HASH,
-    K.COL_VARIANT, K.COL_EVALUATION, K.COL_STARTED, K.COL_ENDED, K.COL_LAST_EVENT, K.COL_PLATFORM, K.COL_GENOTYPE,
-    K.COL_ARCH_HASH, K.COL_PARAMS_G, K.COL_PARAMS_D, K.COL_CURVE, *K.SCORE_KEYS, K.KEY_N_FAKE, K.KEY_N_REAL,
+    K.COL_VARIANT, K.COL_EVALUATION, K.COL_STARTED, K.COL_ENDED, K.COL_LAST_EVENT, K.COL_PLATFORM, K.COL_CODE,
+    K.COL_GENOTYPE, K.COL_ARCH_HASH, K.COL_PARAMS_G, K.COL_PARAMS_D, K.COL_CURVE, *K.SCORE_KEYS, K.KEY_N_FAKE, K.KEY_N_REAL,
     K.KEY_REFERENCE_SPLIT, K.KEY_BACKBONE, K.KEY_DATASET, K.KEY_IMAGE_SIZE, K.COL_EVAL_K, *K.EVAL_SD_COLUMNS.values(),
     K.KEY_BEST_ITER, K.COL_BEST_OF_EVALS, K.COL_UNTRAINED_FID, K.COL_UNTRAINED_IS, *K.SEARCH_COUNTERS,
     *(c for part in K.COST_PARTS for c in (K.cost_hours(part), K.cost_unit(part), K.cost_device(part))),

@@ -4,11 +4,15 @@
 - `config_hash(config)`: the run's settings, seed included (two runs with the same hash compute the same thing).
 - `experiment_hash(config)`: the same without the seed: runs that differ only by seed form one group.
 Both take the dict written to config.json (`Config.to_dict()`), so that old run directories hash the same way.
+- `code_fingerprint()`: the code that computed a run (the installed packages' Python source), recorded in run.json so
+  that tables can tell runs of different code apart (same settings, same hash, different floats).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from pathlib import Path
 from typing import Any, Mapping
 
 LOCATION_FIELDS = ("results_dir", "data_root", "download", "inception_weights")
@@ -28,6 +32,27 @@ def config_hash(config: Mapping[str, Any]) -> str:
 def experiment_hash(config: Mapping[str, Any]) -> str:
     """16 hex digits of every setting but the locations and the seed: the group key over seeds."""
     return _digest(config, LOCATION_FIELDS + (SEED_FIELD,))
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """12 hex digits of the source of ganas_bench and its spaces and strategies (relative paths and contents), the
+    same for an editable and a wheel install (where spaces/ and strategies/ sit inside ganas_bench/)."""
+    import ganas_bench
+    import ganas_bench.spaces
+    import ganas_bench.strategies
+
+    roots = {pkg.__name__: Path(pkg.__file__).parent
+             for pkg in (ganas_bench, ganas_bench.spaces, ganas_bench.strategies)}
+    digest = hashlib.sha256()
+    for name, root in roots.items():
+        others = [r for n, r in roots.items() if n != name and r.is_relative_to(root)]
+        for path in sorted(root.rglob("*.py")):
+            if "__pycache__" in path.parts or any(path.is_relative_to(other) for other in others):
+                continue
+            digest.update(f"{name}:{path.relative_to(root).as_posix()}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def differing_settings(recorded: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:

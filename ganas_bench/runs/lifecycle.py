@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from ..errors import UserError, one_line, preview
-from .identity import config_hash, differing_settings
+from .identity import code_fingerprint, config_hash, differing_settings
 from .rundir import RunDir, RunFailed, check_run_name, is_storage_error, new_run_name, platform_info, shown
 from .status import is_finished
 
@@ -32,7 +32,7 @@ def start_run(cfg, command: str, prefix: str, run_name: str | None, log_to=None,
         run.write_json("config.json", cfg.to_dict())
         run.update_run(id=run.path.name, command=command, profile=cfg.profile, seed=cfg.seed, status="running",
                        reason=None, started=_now(), platform=platform_info(), config_hash=config_hash(cfg.to_dict()),
-                       **fields)
+                       code=code_fingerprint(), **fields)
         run.log("start", command=command, **fields)
     except OSError as exc:
         if not is_storage_error(exc):

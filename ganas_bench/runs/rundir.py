@@ -39,6 +39,7 @@ from typing import Any
 
 from ..errors import UserError, first_line, preview
 from ..faults import fault_point
+from ..machine import cpu_id, cpu_model
 
 try:
     import fcntl
@@ -196,6 +197,8 @@ def platform_info() -> dict[str, Any]:
         "machine": platform.machine(),
         "system": platform.system(),
         "processor": platform.processor() or platform.machine(),
+        "cpu_model": cpu_model(),
+        "cpu_id": cpu_id(),
         "cpu_threads": torch.get_num_threads(),
     }
 

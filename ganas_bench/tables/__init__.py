@@ -7,6 +7,7 @@ package only lays the numbers out. Per profile (smoke and tiny runs never share 
 - `matrix_<profile>`, `pairwise_<profile>`, `readme_<profile>.md`: the strategy x space matrix over seeds, the pairwise
   tests within each space, and the same as Markdown for the README (matrix.py);
 - `leaderboard_<profile>`: groups by mean FID per evaluation protocol (leaderboard.py);
+- `search_<profile>`: each search's entropy fall per stage, search-only runs included (search_table.py);
 - figures: `fid_vs_search_cost_`, `params_vs_fid_`, `fid_by_group_`, `search_curves_<profile>_<strategy>`, `entropy_`,
   `samples_` (figures.py, drawn by ganas_bench/plots.py);
 and `failed_runs` (every profile) and `index.md`. Outputs are byte-identical for identical inputs; files of an earlier
@@ -31,6 +32,8 @@ from .figures import write_figures
 from .leaderboard import failed_table, leaderboard_sections
 from .matrix import matrix_sections, pairwise_section, readme_text
 from .runs_table import runs_table
+from .search_table import NOTE as SEARCH_NOTE
+from .search_table import search_section
 from .writers import Section, Writer, index
 
 #: profiles whose table is written even without runs: they hold the published numbers
@@ -124,4 +127,8 @@ def _write_profile(w: Writer, profile: str, published: pd.DataFrame, runs: pd.Da
     if sections:
         w.table(f"leaderboard_{safe}", f"Profile {profile}: groups by mean FID (lower is better)", sections, board_csv,
                 [N.ORDER, *common, N.COST])
+    search_csv, section = search_section(runs, profile)
+    if section is not None:
+        w.table(f"search_{safe}", f"Profile {profile}: did each search move? (entropy fall per stage)", [section],
+                search_csv, [SEARCH_NOTE, N.COST])
     w.figure(write_figures(w.out_dir, profile, reference, published, runs, groups))

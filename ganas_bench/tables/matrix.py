@@ -173,4 +173,8 @@ def _provenance(runs: pd.DataFrame, groups: pd.DataFrame) -> str:
     when = f"started {starts[0][:10]} to {starts[-1][:10]}" if starts else "dates not recorded"
     if ends:
         when += f", last ended {ends[-1][:10]}"
-    return f"{len(used)} runs, {when}; machine: {machines}."
+    codes = sorted({c for c in used[K.COL_CODE] if c})
+    code = f"code {codes[0]}" if len(codes) == 1 else (
+        f"code: {len(codes)} versions ({', '.join(codes)}): runs of different code are pooled" if codes
+        else "code not recorded")
+    return f"{len(used)} runs, {when}; machine: {machines}; {code}."

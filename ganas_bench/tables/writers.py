@@ -15,7 +15,7 @@ import pandas as pd
 from ..runs.rundir import atomic_write_bytes
 
 # Names of the files write_tables owns in out_dir; any other file there is left alone.
-OWNED_NAME = re.compile(r"^(?:(?:runs|matrix|pairwise|leaderboard)_[\w.-]+\.(?:md|csv|tex)|failed_runs\.(?:md|csv|tex)"
+OWNED_NAME = re.compile(r"^(?:(?:runs|matrix|pairwise|leaderboard|search)_[\w.-]+\.(?:md|csv|tex)|failed_runs\.(?:md|csv|tex)"
                         r"|readme_[\w.-]+\.md|(?:fid_vs_search_cost|params_vs_fid|fid_by_group|search_curves|entropy"
                         r"|samples)_[\w.-]+\.(?:png|pdf)|index\.md)$")
 _LATEX_SYMBOLS = {"±": r"$\pm$", "×": r"$\times$", "−": "--", "†": r"\textsuperscript{\dag}",
@@ -111,6 +111,7 @@ _INDEX = {
     "pairwise_": "each pair of strategies within a space: difference in FID, its interval, Mann-Whitney test, verdict",
     "readme_": "the matrix of one profile as Markdown ready for the README",
     "leaderboard_": "groups of one profile by mean FID, per evaluation protocol",
+    "search_": "each search's entropy fall per stage (first vs last fifth, Mann-Whitney): did the search move?",
     "failed_runs.": "failed and partial runs with reasons",
     "fid_vs_search_cost_": "FID vs search cost with 95% intervals and the Pareto front",
     "params_vs_fid_": "FID vs generator parameters, one point per run",
