@@ -23,6 +23,7 @@ from .errors import UserError, first_line, preview
 from .final_training import FinalTraining, check_training_resume, recipe_config
 from .genotype import Genotype
 from .harness import RunHarness
+from .memory import check_fits
 from .registry import SPACES
 from .runs.lifecycle import finish_run, given_again, guarded, start_run
 from .runs.rundir import RunDir, check_results_dir, shown
