@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -264,8 +265,10 @@ def matrix(seeds, strategies, spaces, executor, config_file, profile, **values):
         click.echo(f"[{index + 1}/{len(tasks)}] {outcome['run']}: {outcome['state']} in {outcome['seconds']:.0f} s{fid}; "
                    f"{eta_text(timed, left)}")
 
+    started = time.monotonic()
     runner.map(run_task, tasks, on_result=report)
-    click.echo("matrix done; `ganas-bench tables` tabulates it")
+    click.echo(f"matrix done in {(time.monotonic() - started) / 60:.1f} min of wall time (runs finished before this "
+               "call not counted); `ganas-bench tables` tabulates it")
 
 
 def _names(text: str | None, registry, what: str) -> list[str]:

@@ -2,6 +2,7 @@
 matrix killed mid-run restarted by the same command: finished runs skipped, the cut one continued to the result it
 would have reached, each with a progress line."""
 import json
+import re
 import os
 import signal
 import subprocess
@@ -63,3 +64,4 @@ def test_a_killed_matrix_restarts_where_it_stopped(tmp_path):
         assert ours == theirs, ref.name
     code, out, err = cli([*ARGS, "--results-dir", str(tmp_path / "cut")])
     assert code == 0 and out.count("skipped (finished)") == 2
+    assert re.search(r"matrix done in \d+\.\d min of wall time", out)
