@@ -20,12 +20,13 @@ def resolve_architecture(arch: str) -> tuple[object, Genotype, str | None]:
     path = _as_path(arch)
     if path is not None and path.is_dir():
         if not (path / "arch.json").is_file():
-            raise UserError(f"run directory {arch!r} has no arch.json (did its search finish?)")
+            raise UserError(f"run directory {preview(arch, 100)} has no arch.json (did its search finish?)")
         data = RunDir.open(path).read_json("arch.json")
+        name = data.get("arch_name")
         try:
-            return _validated(Genotype.from_dict(data.get("genotype")), data.get("arch_name"))
+            return _validated(Genotype.from_dict(data.get("genotype")), name if isinstance(name, str) else None)
         except UserError as exc:
-            raise UserError(f"{str(path / 'arch.json')!r}: {exc}") from None
+            raise UserError(f"{preview(str(path / 'arch.json'), 100)}: {exc}") from None
     if path is not None and path.suffix == ".json":
         return _validated(Genotype.from_json(_read_genotype_file(path)), None)
     named = get_architecture(arch)

@@ -3,11 +3,13 @@ CLI, config files and the API share one table of defaults; `--help` shows each f
 
 Exit codes, each failure shown as one line on stderr:
 - 0   done
-- 1   a run that had started failed on its storage (disk full, read-only, no permission): its run.json records why and
-      `--resume` continues it once the cause is fixed; the same storage errors outside a run also exit 1. Any other
-      failure inside a run is a bug: recorded in run.json, then the traceback.
-- 2   bad input (`UserError`): refused before a run starts, or a damaged run directory refused before anything in it
-      is changed
+- 1   a run that had started failed (`RunFailed`): on its storage (disk full, read-only, no permission, a folder
+      where a file belongs) — its run.json records why and `--resume` continues it once the cause is fixed —, a
+      training that diverged, or a refusal only the work could find; the same storage errors outside a run also exit 1.
+      Any other failure inside a run is a bug: recorded in run.json, then the traceback.
+- 2   bad input (`UserError`, and click's own usage errors): refused before a run starts, or a damaged run directory
+      refused before anything in it is changed. Always one line of at most `MAX_ERROR_LINE` characters, the value
+      quoted in it cut short (errors.preview).
 - 130 interrupted (Ctrl-C); the run is marked failed and `--resume` continues it
 """
 from __future__ import annotations
@@ -21,12 +23,27 @@ import click
 
 from .config import (PROFILES, Config, load_config_file, make_config, option_owner, options_defaults,
                      profile_defaults)
-from .errors import UserError, preview
-from .options import field_kind, option_fields
+from .errors import UserError, one_line, preview
+from .options import field_kind, option_fields, path_problem
 from .runs.rundir import RunFailed, is_storage_error
 
 DEFAULT_ARCHITECTURE = "autogan_cifar10_a"
+MAX_ERROR_LINE = 290
 _CLICK_TYPES = {"int": int, "float": float, "str": str, "tuple": str}
+
+
+class SafePath(click.Path):
+    """click.Path that first refuses (a usage error, one line) a name no file system could hold: a NUL byte, more than
+    PATH_MAX bytes, a part longer than NAME_MAX (click's own checks would otherwise meet them as a traceback)."""
+
+    def convert(self, value, param, ctx):
+        problem = path_problem(str(value))
+        if problem is not None:
+            self.fail(f"{preview(str(value))} is not a usable path; accepted: {problem}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+PATH = SafePath()
 CORE_SECTION = "Config (every command; see README: Profiles)"
 
 
@@ -82,7 +99,7 @@ def config_options(func):
     func = click.option("--profile", type=click.Choice(PROFILES), default=None, cls=SectionOption,
                         section=CORE_SECTION,
                         help="number set to start from [default: tiny without a GPU, cifar10 with one]")(func)
-    func = click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, cls=SectionOption,
+    func = click.option("--config", "config_file", type=PATH, default=None, cls=SectionOption,
                         section=CORE_SECTION,
                         help="JSON or YAML file of field: value (CLI flags win over it); a strategy's options flat "
                              "or under its name")(func)
@@ -117,15 +134,11 @@ def build_config(config_file, profile, values: dict, strategy: str | None = None
 
 
 def parse_seeds(text: str | None) -> list[int] | None:
-    if text is None:
-        return None
-    try:
-        seeds = [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise UserError(f"invalid --seeds {preview(text)}; accepted: a comma list of integers >= 0, e.g. 0,1,2") from None
-    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
-        raise UserError(f"invalid --seeds {preview(text)}; accepted: a comma list of distinct integers >= 0, e.g. 0,1,2")
-    return seeds
+    """`--seeds` of train and run, read as `matrix` reads its own: a list and/or ranges of distinct seeds in
+    0..2**32-1 (0-4, 0,2,5 or 0-2,7)."""
+    from .matrix import parse_seed_list
+
+    return None if text is None else parse_seed_list(text)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
@@ -158,6 +171,7 @@ def list_command():
 
 RUN_NAME_HELP = ("name of the run directory [default: generated]; an unfinished run's name given again with the "
                  "same settings continues it")
+SEEDS_HELP = "seeds, one run each (overrides --seed): a list and/or ranges, e.g. 0-4, 0,2,5 or 0-2,7"
 RESUME_HELP = "continue an interrupted run from its directory (its own config is used; other options are ignored)"
 
 
@@ -165,18 +179,21 @@ RESUME_HELP = "continue an interrupted run from its directory (its own config is
 @click.option("--arch", default=DEFAULT_ARCHITECTURE, show_default=True,
               help="a registered architecture name, a run directory, or a genotype JSON file")
 @click.option("--run-name", default=None, help=RUN_NAME_HELP)
-@click.option("--seeds", default=None, help="comma list of seeds: one run per seed (overrides --seed)")
-@click.option("--resume", "resume_dir", default=None, type=click.Path(file_okay=False), help=RESUME_HELP)
+@click.option("--seeds", default=None, help=SEEDS_HELP)
+@click.option("--resume", "resume_dir", default=None, type=PATH, help=RESUME_HELP)
 @config_options
 def train(arch, run_name, seeds, resume_dir, config_file, profile, **values):
     """Train an architecture from scratch with the profile's recipe, then evaluate IS/FID/KID."""
-    from .commands import command_resume, command_train
+    from .commands import check_train, command_resume, command_train
 
     if resume_dir:
         _report(command_resume(resume_dir))
         return
     cfg = build_config(config_file, profile, values)
-    for seed_cfg, name in _per_seed(cfg, run_name, seeds):
+    runs = _per_seed(cfg, run_name, seeds)
+    for seed_cfg, name in runs:  # every seed's run is checked before the first one starts
+        check_train(seed_cfg, arch, name)
+    for seed_cfg, name in runs:
         _report(command_train(seed_cfg, arch, name))
 
 
@@ -186,13 +203,13 @@ def train(arch, run_name, seeds, resume_dir, config_file, profile, **values):
 @click.option("--space", default=None, help="search space (see `ganas-bench list`)  [required]")
 @click.option("--search-only", is_flag=True, help="stop after the search (no retraining)")
 @click.option("--run-name", default=None, help=RUN_NAME_HELP)
-@click.option("--seeds", default=None, help="comma list of seeds: one run per seed (overrides --seed)")
-@click.option("--resume", "resume_dir", default=None, type=click.Path(file_okay=False), help=RESUME_HELP)
+@click.option("--seeds", default=None, help=SEEDS_HELP)
+@click.option("--resume", "resume_dir", default=None, type=PATH, help=RESUME_HELP)
 @config_options
 @strategy_options
 def run(strategy, space, search_only, run_name, seeds, resume_dir, config_file, profile, **values):
     """Search, derive the top architecture, retrain it from scratch and evaluate it."""
-    from .commands import command_resume, command_run
+    from .commands import check_run, command_resume, command_run
 
     if resume_dir:
         _report(command_resume(resume_dir))
@@ -203,7 +220,10 @@ def run(strategy, space, search_only, run_name, seeds, resume_dir, config_file, 
 
     STRATEGIES.get(strategy)  # an unknown name is refused before any option is read
     cfg = build_config(config_file, profile, values, strategy=strategy)
-    for seed_cfg, name in _per_seed(cfg, run_name, seeds):
+    runs = _per_seed(cfg, run_name, seeds)
+    for seed_cfg, name in runs:  # every seed's run is checked before the first one starts
+        check_run(seed_cfg, strategy, space, name, search_only)
+    for seed_cfg, name in runs:
         _report(command_run(seed_cfg, strategy, space, name, search_only=search_only))
 
 
@@ -268,6 +288,9 @@ def _for_strategy(values: dict, strategy: str) -> dict:
             if option_owner(k) in (None, strategy) and not (isinstance(v, dict) and k != strategy)}
 
 
+MAX_STUDY_ARCHS = 10_000  # architectures of one proxy study, each trained train_seeds times
+
+
 @cli.group()
 def study():
     """Studies of the benchmark itself (e.g. how well the search proxy predicts trained quality)."""
@@ -279,7 +302,7 @@ def study():
 @click.option("--train-seeds", type=int, default=2, show_default=True, help="stand-alone trainings per architecture")
 @click.option("--study-train-iters", type=int, default=300, show_default=True,
               help="G iterations of each stand-alone training (the profile's recipe, cut short)")
-@click.option("--out", default="results/studies", show_default=True, type=click.Path(file_okay=False),
+@click.option("--out", default="results/studies", show_default=True, type=SafePath(file_okay=False),
               help="folder of study directories (apart from results/runs, so the tables do not mix them in)")
 @click.option("--executor", default="local", show_default=True, help="where the trainings go: local")
 @config_options
@@ -289,11 +312,17 @@ def study_proxy(space, n_archs, train_seeds, study_train_iters, out, executor, c
     from .proxy_study import run_study
     from .registry import SPACES
 
+    from .config import MAX_COUNT
+
     SPACES.get(space)
-    for name, value, low in (("--train-seeds", train_seeds, 1), ("--study-train-iters", study_train_iters, 1)):
-        if value < low:
-            raise UserError(f"invalid {name} {value}; accepted: an integer >= {low}")
+    for name, value, low, high in (("--n", n_archs, 3, MAX_STUDY_ARCHS), ("--train-seeds", train_seeds, 1, 100),
+                                   ("--study-train-iters", study_train_iters, 1, MAX_COUNT)):
+        if not low <= value <= high:
+            raise UserError(f"invalid {name} {value}; accepted: an integer from {low} to {high:,}")
     cfg = build_config(config_file, profile, values, strategy="random")
+    from .commands import check_run
+
+    check_run(cfg.replace(random_candidates=n_archs, results_dir=out), "random", space)  # widths, memory, out folder
     summary = run_study(cfg, space, n_archs, study_train_iters, train_seeds, out, get_executor(executor), click.echo)
     tau, rho = summary["kendall_tau"], summary["spearman_rho"]
     click.echo(f"{space}: n={summary['architectures_used']}: Kendall tau {tau['value']:.3f} "
@@ -302,22 +331,20 @@ def study_proxy(space, n_archs, train_seeds, study_train_iters, out, executor, c
 
 
 @cli.command("eval")
-@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("run_dir", type=SafePath(file_okay=False))
 @click.option("--n-fake", type=int, default=None, help="generated samples [default: the run's n_fake]")
 def eval_command(run_dir, n_fake):
     """IS / FID / KID of a trained run's EMA generator."""
     from .commands import command_eval
 
-    if n_fake is not None and n_fake <= 0:
-        raise UserError(f"invalid --n-fake {n_fake}; accepted: an integer > 0")
-    scores = command_eval(run_dir, n_fake)
+    scores = command_eval(run_dir, n_fake)  # it checks --n-fake against the run's own protocol
     click.echo(json.dumps({k: v for k, v in scores.items() if k != "cost"}, indent=2, sort_keys=True))
 
 
 @cli.command()
-@click.option("--runs-dir", default="results/runs", show_default=True, type=click.Path(file_okay=False))
-@click.option("--published", default="results/published.csv", show_default=True, type=click.Path(dir_okay=False))
-@click.option("--out", default="results/tables", show_default=True, type=click.Path(file_okay=False))
+@click.option("--runs-dir", default="results/runs", show_default=True, type=SafePath(file_okay=False))
+@click.option("--published", default="results/published.csv", show_default=True, type=SafePath(dir_okay=False))
+@click.option("--out", default="results/tables", show_default=True, type=SafePath(file_okay=False))
 def tables(runs_dir, published, out):
     """Comparison tables (Markdown, CSV, LaTeX) and plots from every run plus the published numbers."""
     from .tables import write_tables
@@ -337,21 +364,24 @@ def estimate(arch, sustained_tflops, config_file, profile, **values):
     from .architecture import resolve_architecture
     from .estimate import estimate_training
 
+    from .commands import check_widths
+
     cfg = build_config(config_file, profile, values)
     space, genotype, _ = resolve_architecture(arch)
+    check_widths(cfg, space, search=False)  # the space's rules and the memory the networks need, before building them
     result = estimate_training(cfg, space, genotype, sustained_tflops)
     click.echo(json.dumps(result, indent=2))
 
 
 @cli.command()
-@click.option("--references", default="results/reference", show_default=True, type=click.Path(file_okay=False))
+@click.option("--references", default="results/reference", show_default=True, type=SafePath(file_okay=False))
 def repro(references):
     """Re-run every committed reference (smoke profile, seed 0) and fail on any drift."""
     from .repro import check_references, comparison_note, platform_key
 
     count, failures = check_references(Path(references))
     if count == 0:
-        raise UserError(f"no reference results in {references!r}; make them with `make reference`")
+        raise UserError(f"no reference results in {preview(references, 100)}; make them with `make reference`")
     for pair, problems in failures.items():
         for problem in problems:
             click.echo(f"DRIFT {pair}: {problem}", err=True)
@@ -363,7 +393,7 @@ def repro(references):
 
 
 @cli.command()
-@click.option("--references", default="results/reference", show_default=True, type=click.Path(file_okay=False))
+@click.option("--references", default="results/reference", show_default=True, type=SafePath(file_okay=False))
 def reference(references):
     """Regenerate the committed reference results (deliberately; never run by CI)."""
     from .repro import make_references
@@ -372,47 +402,64 @@ def reference(references):
         click.echo(f"wrote {path}")
 
 
-def _per_seed(cfg: Config, run_name, seeds_text):
+def _per_seed(cfg: Config, run_name, seeds_text) -> list[tuple[Config, str | None]]:
+    """(config, run name) of every run `--seeds` asks for, each validated (seed range, name) before any runs."""
+    from .runs.rundir import check_run_name
+
     seeds = parse_seeds(seeds_text)
     if seeds is None:
-        yield cfg, run_name
-        return
-    for seed in seeds:
-        yield cfg.replace(seed=seed), (f"{run_name}-seed{seed}" if run_name else None)
+        return [(cfg, run_name)]
+    runs = [(cfg.replace(seed=seed), f"{run_name}-seed{seed}" if run_name else None) for seed in seeds]
+    for _, name in runs:
+        if name is not None:
+            check_run_name(name)
+    return runs
 
 
 def _report(result) -> None:
-    """One line of what a command computed (its RunResult; nothing is read back from disk)."""
+    """One line of what a command computed (its RunResult; nothing is read back from disk). A result recovered from a
+    metrics.json (a resume of a run that had finished) may lack the protocol fields: they are shown as '?'."""
     m = result.metrics
-    if "fid" in m:
-        click.echo(f"{result.path}: IS {m['is_mean']:.3f} ± {m['is_std']:.3f}, FID {m['fid']:.3f}, "
-                   f"KID {m['kid_mean']:.5f} (n_fake {m['n_fake']}, n_real {m['n_real']}, {m['backbone']}"
-                   + (f", mean of {len(m['eval_seeds'])} evaluation seeds" if len(m.get("eval_seeds", [])) > 1 else "")
-                   + f"); {m['cost']['total']['device_hours']:.4f} {m['cost']['total']['unit']}")
-    else:
+    if "fid" not in m:
         click.echo(f"{result.path}: search finished")
+        return
+    total = (m.get("cost") or {}).get("total") or {}
+    seeds = m.get("eval_seeds") if isinstance(m.get("eval_seeds"), list) else []
+    click.echo(f"{result.path}: IS {m['is_mean']:.3f} ± {_number(m.get('is_std'), '.3f')}, FID {m['fid']:.3f}, "
+               f"KID {m['kid_mean']:.5f} (n_fake {m.get('n_fake', '?')}, n_real {m.get('n_real', '?')}, "
+               f"{m.get('backbone', '?')}" + (f", mean of {len(seeds)} evaluation seeds" if len(seeds) > 1 else "")
+               + f"); {_number(total.get('device_hours'), '.4f')} {total.get('unit', '')}".rstrip())
+
+
+def _number(value, spec: str) -> str:
+    return format(value, spec) if isinstance(value, (int, float)) and not isinstance(value, bool) else "?"
 
 
 def main(argv=None):
     try:
         cli.main(args=argv, prog_name="ganas-bench", standalone_mode=False)
     except UserError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        _fail(str(exc), 2)
+    except click.UsageError as exc:  # click's own refusals: an unknown option, a value of the wrong type
+        where = exc.ctx.command_path if exc.ctx is not None else "ganas-bench"
+        _fail(f"{exc.format_message()} (see `{where} --help`)", exc.exit_code)
     except RunFailed as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        _fail(str(exc), 1, limit=2000)
     except OSError as exc:
         if not is_storage_error(exc):
             raise
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        _fail(str(exc), 1, limit=2000)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        _fail(exc.format_message(), exc.exit_code)
+
+
+def _fail(message: str, code: int, limit: int = MAX_ERROR_LINE) -> None:
+    """The one line a failure shows (whatever a message holds, it is one line: whitespace collapsed, cut to `limit`)."""
+    click.echo(f"error: {one_line(message, limit - len('error: '))}", err=True)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

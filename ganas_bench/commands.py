@@ -2,29 +2,35 @@
 retrain, `resume` an interrupted run, `eval` a finished one. Each returns what it computed (`RunResult`), so no caller
 re-reads files to learn it.
 
-Order of every command: refuse what can be refused (names, pair, widths, run name, results folder, data) before a run
-directory exists; then start the run and do the work inside `guarded`, which records any failure in run.json.
+Order of every command: refuse what can be refused (names, pair, widths and the memory they need, run name, results
+folder, data, metric weights: checks.py) before a run directory exists; then start the run and do the work inside `guarded`, which
+records any failure in run.json. `check_train` / `check_run` are those refusals alone, so that a command over several
+seeds checks every seed's run before the first one starts. A resume checks every file it will read, the whole
+checkpoint included (loaded into freshly built networks or a freshly started strategy), before it changes anything
+(`check_resume`, which a matrix runs for its unfinished runs before its first run).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .architecture import resolve_architecture
 from .checkpoint import check_train_checkpoint, load_checkpoint
-from .config import Config, make_config, options_defaults
-from .contracts.strategy import check_compatible
-from .errors import UserError
-from .final_training import FinalTraining, recipe_config
+from .checks import check_data, check_pair, check_widths, with_strategy
+from .config import Config, make_config
+from .errors import UserError, first_line, preview
+from .final_training import FinalTraining, check_training_resume, recipe_config
 from .genotype import Genotype
 from .harness import RunHarness
-from .options import build
-from .registry import SPACES, STRATEGIES
+from .memory import check_fits
+from .registry import SPACES
 from .runs.lifecycle import finish_run, given_again, guarded, start_run
-from .runs.rundir import RunDir, check_results_dir
-from .runs.status import read_metrics
+from .runs.rundir import RunDir, check_results_dir, shown
+from .runs.status import read_metrics, valid_metrics
 from .search.budget import SearchBudget
-from .search.loop import SearchStateStore, run_search
+from .search.loop import SearchStateStore, check_search_resume, run_search
+from .training import DivergedError
 
 
 @dataclass
@@ -48,52 +54,26 @@ class RunResult:
         return self.run.has(name)
 
 
-# --------------------------------------------------------------------------------------------------------- checks
-def with_strategy(cfg: Config, strategy: str) -> Config:
-    """`cfg` carrying `strategy`'s options: as they are when it already does, the profile's defaults when it carries
-    none; the options of another strategy are refused."""
-    if cfg.strategy == strategy:
-        return cfg
-    if cfg.options is not None:
-        raise UserError(f"the config carries options of strategy {cfg.strategy!r}, not {strategy!r}")
-    options_cls = STRATEGIES.get(strategy).Options
-    return cfg.replace(options=build(options_cls, options_defaults(options_cls, cfg.profile), {}))
-
-
-def check_pair(cfg: Config, strategy_name: str, space_name: str):
-    """The strategy class and a space instance, refused with one line when they do not fit each other or the config."""
-    strategy_cls = STRATEGIES.get(strategy_name)
-    space = SPACES.get(space_name)()
-    check_compatible(strategy_cls, space)
-    if space.n_stages > 1 and len(cfg.stage_iters) != space.n_stages:
-        raise UserError(f"stage_iters {list(cfg.stage_iters)} has {len(cfg.stage_iters)} stages; space {space_name!r} "
-                        f"has {space.n_stages} (give one count per stage, e.g. --stage-iters "
-                        f"{','.join(['1'] * space.n_stages)})")
-    check_widths(cfg, space, search=True)
-    return strategy_cls, space
-
-
-def check_widths(cfg: Config, space, search: bool) -> None:
-    """The space's own rules on the widths it will be built at (recipe applied), before anything starts."""
-    from .contracts.space import Widths
-
-    phases = (True, False) if search else (False,)
-    for in_search in phases:
-        c, _ = recipe_config(cfg, space, in_search)
-        space.check_widths(Widths(c.latent_dim, c.bottom_width, c.search_gf_dim if in_search else c.gf_dim,
-                                  c.search_df_dim if in_search else c.df_dim, c.channels, c.image_size))
-
-
 # --------------------------------------------------------------------------------------------------------- train
-def command_train(cfg: Config, arch: str, run_name: str | None = None) -> RunResult:
+def check_train(cfg: Config, arch: str, run_name: str | None = None):
+    """Everything `command_train` refuses before the data is loaded: (space, genotype, arch name, whether `run_name`
+    is an unfinished run of the same training, to continue)."""
     space, genotype, arch_name = resolve_architecture(arch)
     if cfg.options is not None:
         raise UserError(f"train runs no strategy; options of strategy {cfg.strategy!r} do not apply")
     check_widths(cfg, space, search=False)
-    if given_again(cfg, run_name, "train", genotype=genotype.to_dict()):
+    again = given_again(cfg, run_name, "train", genotype=genotype.to_dict())
+    if not again:
+        check_results_dir(cfg.results_dir)
+    return space, genotype, arch_name, again
+
+
+def command_train(cfg: Config, arch: str, run_name: str | None = None) -> RunResult:
+    space, genotype, arch_name, again = check_train(cfg, arch, run_name)
+    if again:
         return command_resume(str(Path(cfg.results_dir) / run_name))
-    check_results_dir(cfg.results_dir)
     harness = RunHarness.open(cfg)
+    check_data(harness, space, search=False)
     run = start_run(cfg, "train", f"train-{arch_name or genotype.space}", run_name, strategy=None,
                     space=genotype.space, arch_name=arch_name, genotype=genotype.to_dict())
     return _train_work(harness, run, space, genotype, arch_name)
@@ -103,7 +83,7 @@ def _train_work(harness: RunHarness, run: RunDir, space, genotype: Genotype, arc
     def work():
         return write_metrics(run, harness, _final_training(harness, run, space, genotype, arch_name))
 
-    return RunResult(run.path, guarded(run, work))
+    return RunResult(run.path, guarded(run, work, expected=(DivergedError,)))
 
 
 def _final_training(harness: RunHarness, run: RunDir, space, genotype: Genotype, arch_name: str | None) -> dict:
@@ -115,6 +95,9 @@ def _final_training(harness: RunHarness, run: RunDir, space, genotype: Genotype,
 
 
 def write_metrics(run: RunDir, harness: RunHarness, metrics: dict) -> dict:
+    """Write metrics.json, the mark of a finished run: only a complete result (runs/status.valid_metrics) is written."""
+    if not valid_metrics(metrics):
+        raise RuntimeError(f"refusing to write an incomplete result as metrics.json: {preview(metrics, 200)}")
     clock = harness.clock
     metrics = dict(metrics)
     metrics["cost"] = {phase: clock.summary(phase) for phase in ("search", "train", "eval") if phase in clock.phases}
@@ -124,14 +107,25 @@ def write_metrics(run: RunDir, harness: RunHarness, metrics: dict) -> dict:
 
 
 # --------------------------------------------------------------------------------------------------------- run
-def command_run(cfg: Config, strategy_name: str, space_name: str, run_name: str | None = None,
-                search_only: bool = False) -> RunResult:
+def check_run(cfg: Config, strategy_name: str, space_name: str, run_name: str | None = None,
+              search_only: bool = False):
+    """Everything `command_run` refuses before the data is loaded: (config carrying the strategy's options, strategy
+    class, space, whether `run_name` is an unfinished run of the same search, to continue)."""
     cfg = with_strategy(cfg, strategy_name)
     strategy_cls, space = check_pair(cfg, strategy_name, space_name)
-    if given_again(cfg, run_name, "run", strategy=strategy_name, space=space_name, search_only=search_only):
+    again = given_again(cfg, run_name, "run", strategy=strategy_name, space=space_name, search_only=search_only)
+    if not again:
+        check_results_dir(cfg.results_dir)
+    return cfg, strategy_cls, space, again
+
+
+def command_run(cfg: Config, strategy_name: str, space_name: str, run_name: str | None = None,
+                search_only: bool = False) -> RunResult:
+    cfg, strategy_cls, space, again = check_run(cfg, strategy_name, space_name, run_name, search_only)
+    if again:
         return command_resume(str(Path(cfg.results_dir) / run_name))
-    check_results_dir(cfg.results_dir)
     harness = RunHarness.open(cfg)
+    check_data(harness, space, search=True)
     run = start_run(cfg, "run", f"{strategy_name}-{space_name}", run_name, strategy=strategy_name, space=space_name,
                     arch_name=None, search_only=search_only)
     return _search_work(harness, run, strategy_cls, space, search_only)
@@ -141,9 +135,7 @@ def _search_work(harness: RunHarness, run: RunDir, strategy_cls, space, search_o
     def work():
         harness.log_to(run.log)
         if run.has("search.json"):  # resuming after the search finished: its result is final
-            searched = run.read_json("search.json")
-            best = Genotype.from_dict(searched["ranked"][0]["genotype"])
-            info = searched["info"]
+            best, info = searched_result(run, space)
             run.log("resume", phase="train")
         else:
             best, info = _search(harness, run, strategy_cls, space)
@@ -156,7 +148,7 @@ def _search_work(harness: RunHarness, run: RunDir, strategy_cls, space, search_o
         metrics["search"] = info
         return write_metrics(run, harness, metrics)
 
-    return RunResult(run.path, guarded(run, work))
+    return RunResult(run.path, guarded(run, work, expected=(DivergedError,)))
 
 
 def _search(harness: RunHarness, run: RunDir, strategy_cls, space) -> tuple[Genotype, dict]:
@@ -184,38 +176,71 @@ def _search(harness: RunHarness, run: RunDir, strategy_cls, space) -> tuple[Geno
 
 # --------------------------------------------------------------------------------------------------------- resume
 def command_resume(run_path: str) -> RunResult:
-    """Continue an interrupted `train` or `run` from its run directory, with the configuration it was started with.
+    """Continue an interrupted `train` or `run` from its run directory, with the configuration it was started with
+    (`check_resume`, then the work)."""
+    return check_resume(run_path)()
 
-    run.json, config.json, the architecture and the checkpoint are all checked before the first write, so a damaged or
-    hostile file gives one UserError and leaves the directory as it was. A run whose metrics.json holds a valid result
-    had finished and lost only its final status: that is recorded and nothing is redone.
+
+def check_resume(run_path: str) -> Callable[[], RunResult]:
+    """Everything a resume of `run_path` will read, checked before the first write; returns the resume itself.
+
+    Checked: no symbolic link or folder among the run's files, run.json, config.json, the architecture, search.json
+    and arch.json, and the checkpoint loaded whole into freshly built networks (a training checkpoint) or a freshly
+    started strategy (a search checkpoint) on a throwaway harness. A damaged or hostile file gives one UserError and
+    leaves the directory as it was. A run whose metrics.json holds a valid result had finished and lost only its final
+    status: the resume records that and redoes nothing.
     """
-    run = RunDir.open(run_path)
+    run = _open_unused(run_path)
     info = run.read_json("run.json")
     command = info.get("command")
     if command not in ("train", "run"):
-        raise UserError(f"{str(run.file('run.json'))!r} names command {command!r}; accepted: train, run")
+        raise UserError(f"{shown(run.file('run.json'))} names command {preview(command)}; accepted: train, run")
     metrics = read_metrics(run.path)
     if metrics is not None:
         if info.get("status") == "finished":
-            raise UserError(f"run {run_path!r} has already finished; nothing to resume")
-        with run.lock():
-            finish_run(run, "finished")
-        return RunResult(run.path, metrics)
+            raise UserError(f"run {shown(run.path)} has already finished; nothing to resume")
+
+        def record_finished() -> RunResult:
+            with run.lock():
+                finish_run(run, "finished")
+            return RunResult(run.path, metrics)
+        return record_finished
     strategy = info.get("strategy") if command == "run" else None
+    if strategy is not None and not isinstance(strategy, str):
+        raise UserError(f"{shown(run.file('run.json'))} names strategy {preview(strategy)}; it is damaged")
     cfg = make_config(file_values=run.read_json("config.json"), strategy=strategy, lenient=True)
+    if run.has("arch.json"):
+        run.read_json("arch.json")  # final training reads it back
     if command == "train":
         space, genotype, arch_name = _recorded_architecture(run, info)
         check_widths(cfg, space, search=False)
-        _check_checkpoint(run, genotype)
         harness = RunHarness.open(cfg)
-        _reopen(run, "train")
-        return _train_work(harness, run, space, genotype, arch_name)
+        check_data(harness, space, search=False)
+        _check_training_checkpoint(run, harness, space, genotype, required=False)
+
+        def resume_training() -> RunResult:
+            _reopen(run, "train")
+            return _train_work(harness, run, space, genotype, arch_name)
+        return resume_training
     strategy_cls, space = check_pair(cfg, strategy, info.get("space"))
-    _check_checkpoint(run, None)
     harness = RunHarness.open(cfg)
-    _reopen(run, "run")
-    return _search_work(harness, run, strategy_cls, space, bool(info.get("search_only")))
+    check_data(harness, space, search=True)
+    _check_run_files(run, harness, strategy_cls, space)
+
+    def resume_run() -> RunResult:
+        _reopen(run, "run")
+        return _search_work(harness, run, strategy_cls, space, bool(info.get("search_only")))
+    return resume_run
+
+
+def _open_unused(run_path: str) -> RunDir:
+    """The run directory at `run_path`, refused when another process holds it or it holds a link or a folder where a
+    run file belongs."""
+    run = RunDir.open(run_path)
+    if run.held_elsewhere():
+        raise UserError(f"run directory {shown(run.path)} is in use by another ganas-bench process; wait for it to end "
+                        "(or stop it), then try again")
+    return run.check_entries()
 
 
 def _reopen(run: RunDir, command: str) -> None:
@@ -231,49 +256,100 @@ def _recorded_architecture(run: RunDir, info: dict) -> tuple[object, Genotype, s
     if "genotype" in info:
         genotype = Genotype.from_dict(info["genotype"])
         space = SPACES.get(genotype.space)()
-        return space, space.validate(genotype), info.get("arch_name")
-    raise UserError(f"run {str(run.path)!r} records no architecture (no arch.json, no genotype in run.json); "
+        arch_name = info.get("arch_name")
+        return space, space.validate(genotype), arch_name if isinstance(arch_name, str) else None
+    raise UserError(f"run {shown(run.path)} records no architecture (no arch.json, no genotype in run.json); "
                     "start it again")
 
 
-def _check_checkpoint(run: RunDir, genotype: Genotype | None) -> None:
-    """Refuse a damaged checkpoint before anything is written: training would otherwise start over and replace it.
-    With `genotype` (a `train` run) the checkpoint must be a training checkpoint of that genotype."""
-    path = run.file("checkpoint.pt")
+def searched_result(run: RunDir, space) -> tuple[Genotype, dict]:
+    """The best genotype (valid in `space`) and the info of a finished search's search.json; UserError if damaged."""
+    searched = run.read_json("search.json")
+    ranked, info = searched.get("ranked"), searched.get("info")
+    if not isinstance(ranked, list) or not ranked or not isinstance(ranked[0], dict) or not isinstance(info, dict):
+        raise UserError(f"{shown(run.file('search.json'))} holds no ranked candidates and info; it is damaged")
+    try:
+        best = space.validate(Genotype.from_dict(ranked[0].get("genotype")))
+    except UserError as exc:
+        raise UserError(f"{shown(run.file('search.json'))}: {exc}") from None
+    return best, info
+
+
+def _check_run_files(run: RunDir, harness: RunHarness, strategy_cls, space) -> None:
+    """A `run` resumes from search.json (the search is over) and a training checkpoint of its best genotype, or from a
+    search checkpoint: whichever it will read is checked whole now."""
+    if run.has("search.json"):
+        best, _ = searched_result(run, space)
+        _check_training_checkpoint(run, harness, space, best, required=False, search_done=True)
+        return
     if not run.has("checkpoint.pt"):
         return
+    where = str(run.file("checkpoint.pt"))
+    saved = load_checkpoint(where)
+    if saved.get("kind") != "search":
+        raise UserError(f"checkpoint {shown(where)} is not a search checkpoint (kind {preview(saved.get('kind'))}) "
+                        "and the run has no search.json; it does not belong to this run")
+    cfg, _ = recipe_config(harness.config, space, search=True)
+    searching = harness.with_config(cfg)
+    searching.budget = SearchBudget.for_space(cfg, space)
+    check_search_resume(strategy_cls, space, searching, cfg.options, saved, where)
+
+
+def _check_training_checkpoint(run: RunDir, harness: RunHarness, space, genotype: Genotype, required: bool,
+                               search_done: bool = False) -> None:
+    """Refuse a damaged checkpoint before anything is written (training would otherwise start over and replace it):
+    it must be a training checkpoint of `genotype` that loads into the networks this run builds. After a search
+    (`search_done`) a search checkpoint may still be there; final training starts over it."""
+    path = run.file("checkpoint.pt")
+    if not run.has("checkpoint.pt"):
+        if required:
+            raise UserError(f"run {shown(run.path)} has no checkpoint.pt")
+        return
     state = load_checkpoint(path)
-    if genotype is not None or state.get("kind") == "train":
-        check_train_checkpoint(state, path)
-    if genotype is not None and (state["kind"] != "train" or state["genotype"] != genotype.to_json()):
-        raise UserError(f"checkpoint {str(path)!r} is not a training checkpoint of {genotype} (it holds kind "
-                        f"{state['kind']!r}, genotype {state['genotype']}); it does not belong to this run")
+    if search_done and state.get("kind") == "search":
+        return
+    check_train_checkpoint(state, path)
+    if state["kind"] != "train" or state["genotype"] != genotype.to_json():
+        raise UserError(f"checkpoint {shown(path)} does not belong to this run: it holds kind "
+                        f"{preview(state['kind'], 20)}, genotype {preview(state['genotype'], 50)}, not a training of "
+                        f"{preview(str(genotype), 40)}")
+    cfg, _ = recipe_config(harness.config, space, search=False)
+    check_training_resume(harness.with_config(cfg), space, genotype, state, str(path))
 
 
 # --------------------------------------------------------------------------------------------------------- eval
+MAX_EVAL_SAMPLES = 10**7  # generated samples of one `eval` (papers: 50,000); memory is checked as well
+
+
 def command_eval(run_path: str, n_fake: int | None = None) -> dict:
     """Re-evaluate a finished run's EMA generator (e.g. on more samples); writes eval-<n>.json beside metrics.json."""
     from .evaluation import evaluate
 
-    run = RunDir.open(run_path)
+    run = _open_unused(run_path)
     if not run.has("checkpoint.pt"):
-        raise UserError(f"run {run_path!r} has no checkpoint.pt to evaluate (did its training finish?)")
+        raise UserError(f"run {shown(run.path)} has no checkpoint.pt to evaluate (did its training finish?)")
     info = run.read_json("run.json")
-    cfg = make_config(file_values=run.read_json("config.json"), overrides={"n_fake": n_fake},
-                      strategy=info.get("strategy") if info.get("command") == "run" else None, lenient=True)
+    strategy = info.get("strategy") if info.get("command") == "run" else None
+    cfg = make_config(file_values=run.read_json("config.json"), strategy=strategy, lenient=True)
+    if n_fake is not None:
+        if not max(10, cfg.kid_subset_size) <= n_fake <= MAX_EVAL_SAMPLES:
+            raise UserError(f"invalid --n-fake {n_fake}; accepted: an integer from {max(10, cfg.kid_subset_size):,} "
+                            f"(this run's kid_subset_size) to {MAX_EVAL_SAMPLES:,}")
+        cfg = cfg.replace(n_fake=n_fake)
     space, genotype, _ = resolve_architecture(str(run.path))
+    train_cfg, _ = recipe_config(cfg, space, search=False)
+    check_fits(train_cfg, search=False)
     state = load_checkpoint(run.file("checkpoint.pt"))
+    harness = RunHarness.open(cfg)
+    check_data(harness, space, search=False)
+    try:
+        generator = space.build_generator(genotype, harness.with_config(train_cfg).widths(search=False))
+        generator.load_state_dict(state["generator_ema"])
+    except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UserError(f"{shown(run.file('checkpoint.pt'))} cannot be loaded into this run's generator: "
+                        f"{first_line(exc, 120)}") from None
+    generator.to(harness.device)
     with run.lock():
-        harness = RunHarness.open(cfg)
-        train_cfg, _ = recipe_config(cfg, space, search=False)
-        try:
-            generator = space.build_generator(genotype, harness.with_config(train_cfg).widths(search=False))
-            generator.load_state_dict(state["generator_ema"])
-        except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-            first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
-            raise UserError(f"{str(run.file('checkpoint.pt'))!r} cannot be loaded into this run's generator: "
-                            f"{first}") from None
-        generator.to(harness.device)
         with harness.clock.phase("eval"):
             scores = evaluate(harness.with_config(train_cfg), generator)
         scores["cost"] = harness.clock.summary("eval")

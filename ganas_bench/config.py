@@ -39,11 +39,11 @@ class Config:
     profile: str = _f("tiny", "profile whose numbers fill every other default", choices=PROFILES)
     dataset: str = _f("digits", f"real data: {', '.join(DATASETS)}", choices=DATASETS)
     image_size: int = _f(16, "side of generated and real images (px)", min=1, max=MAX_SIDE)
-    data_root: str = _f("data", "folder holding (or receiving) torchvision datasets")
+    data_root: str = _f("data", "folder holding (or receiving) torchvision datasets", path=True)
     download: bool = _f(False, "download the dataset if it is missing")
     device: str = _f("auto", f"torch device: {', '.join(DEVICES)}, cuda:N")
     seed: int = _f(0, "seed for Python, NumPy and torch", min=0, max=2**32 - 1)
-    results_dir: str = _f("results/runs", "where run directories are created")
+    results_dir: str = _f("results/runs", "where run directories are created", path=True)
     # --- architecture widths
     latent_dim: int = _f(64, "size of z", min=1, max=MAX_WIDTH)
     bottom_width: int = _f(2, "side of G's first feature map", min=1, max=MAX_SIDE)
@@ -76,7 +76,7 @@ class Config:
                             "noise); papers' profiles 1, as the papers evaluate once", min=1, max=100)
     kid_subset_size: int = _f(1000, "KID subset size", min=2, max=MAX_COUNT)
     backbone: str = _f("digits-classifier", f"metric features: {', '.join(BACKBONES)}", choices=BACKBONES)
-    inception_weights: str = _f("", "local Inception weights file (offline)")
+    inception_weights: str = _f("", "local Inception weights file (offline)", path=True)
     checkpoint_every: int = _f(250, "checkpoint every N G iterations of final training / N steps of a search (a "
                                     "search also checkpoints whenever its strategy enters a new phase)",
                                min=1, max=MAX_COUNT)
@@ -84,7 +84,7 @@ class Config:
     stage_iters: tuple = _f((2, 2, 4), "search iterations per MLAS stage (comma list); tiny 2,2,4 with 15 proxy "
                                         "evaluations per iteration: the smallest budget measured at which rl's "
                                         "controller entropy falls in every stage (README, search budget)",
-                            min=1, max=MAX_COUNT)
+                            min=1, max=MAX_COUNT, max_len=16)
     shared_steps: int = _f(60, "shared-GAN D steps per search iteration", min=1, max=MAX_COUNT)
     controller_steps: int = _f(15, "proxy evaluations per search iteration (rl: controller updates, one architecture "
                                    "each); random scores as many in all", min=1, max=MAX_COUNT)
@@ -212,7 +212,8 @@ def make_config(profile: str | None = None, file_values: dict | None = None, ove
     option_names = set(opt.names(options_cls)) if options_cls else set()
     from .registry import STRATEGIES
 
-    for source in (file_values, overrides):
+    text: dict[str, bool] = {}  # strategy options given as command-line text
+    for source, is_text in ((file_values, False), (overrides, True)):
         flat = dict(source)
         nested = flat.pop("strategy_options", None)
         if nested is not None:
@@ -223,23 +224,23 @@ def make_config(profile: str | None = None, file_values: dict | None = None, ove
             if not isinstance(name, str):
                 raise UserError(f"config field names are strings, got {preview(name)}")
             if name in FIELD_NAMES:
-                core[name] = opt.coerce_field(Config, name, value)
+                core[name] = opt.coerce_field(Config, name, value, is_text)
             elif name in option_names:
-                chosen[name] = value
+                chosen[name], text[name] = value, is_text
             elif name in STRATEGIES.names() and isinstance(value, dict):
                 if name == strategy:  # a section for this run's strategy
                     for key, item in value.items():
                         if key not in option_names:
                             raise UserError(f"unknown option {preview(key)} of strategy {name!r}; its options are: "
-                                            f"{', '.join(sorted(option_names))}")
-                        chosen[key] = item
+                                            f"{preview(', '.join(sorted(option_names)), 200)}")
+                        chosen[key], text[key] = item, is_text
             elif lenient and option_owner(name) is not None:
                 continue
             else:
                 _refuse_field(name, strategy)
     options = None
     if options_cls is not None:
-        options = opt.build(options_cls, options_defaults(options_cls, profile), chosen)
+        options = opt.build(options_cls, options_defaults(options_cls, profile), chosen, text)
     return validate(dataclasses.replace(base, **core, options=options))
 
 
@@ -248,8 +249,18 @@ def _refuse_field(name: str, strategy: str | None):
     if owner is not None:
         run = f"this run's strategy is {strategy!r}" if strategy else "this command runs no strategy"
         raise UserError(f"{name!r} is an option of strategy {owner!r}; {run}")
-    raise UserError(f"unknown config field {preview(name)}; fields are: {', '.join(FIELD_NAMES)} "
-                    "(and each strategy's options, see `ganas-bench run --strategy NAME --help`)")
+    import difflib
+
+    close = difflib.get_close_matches(name[:100], [*FIELD_NAMES, *_all_option_names()], n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise UserError(f"unknown config field {preview(name)}; {hint}`ganas-bench train --help` lists the fields "
+                    "(`ganas-bench run --strategy NAME --help` a strategy's options)")
+
+
+def _all_option_names() -> list[str]:
+    from .registry import STRATEGIES
+
+    return [n for _, cls in STRATEGIES.items() for n in opt.names(cls.Options)]
 
 
 def default_profile() -> str:
@@ -277,29 +288,95 @@ def validate(cfg: Config) -> Config:
     return cfg
 
 
+#: a config file is a few hundred bytes of field: value; past these it is refused before it is parsed
+MAX_CONFIG_BYTES = 1 << 20
+MAX_CONFIG_DEPTH = 16       # nesting of mappings/lists (a strategy section is depth 2)
+MAX_CONFIG_NODES = 100_000  # YAML values after expanding aliases (an alias bomb is billions)
+
+
 def load_config_file(path) -> dict[str, Any]:
-    """Read a JSON or YAML mapping of field -> value."""
-    from pathlib import Path
-
-    path = Path(path)
+    """Read a JSON or YAML mapping of field -> value: a regular file of at most MAX_CONFIG_BYTES, whose nesting and
+    (YAML, aliases expanded) size are checked on the parser's events before any Python object is built."""
+    shown = preview(str(path), 80)
+    data = _read_bounded(path, shown)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot read config file {str(path)!r}: {exc.strerror or exc}") from None
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise UserError(f"config file {str(path)!r} is not UTF-8 text; expected a JSON or YAML mapping") from None
+        raise UserError(f"config file {shown} is not UTF-8 text; expected a JSON or YAML mapping") from None
+    is_yaml = str(path).lower().endswith((".yaml", ".yml"))
     try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text)
+        values = _parse_yaml(text, shown) if is_yaml else _parse_json(text, shown)
+    except UserError:
+        raise
     except Exception as exc:  # any parse error of either format
-        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"config file {str(path)!r} is not valid {path.suffix.lstrip('.') or 'JSON'}: {first}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise UserError(f"config file {str(path)!r} must hold a mapping of field: value, got {type(data).__name__}")
-    return data
+        raise UserError(f"config file {shown} is not valid {'yaml' if is_yaml else 'json'}: {_parse_error(exc)}") \
+            from None
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise UserError(f"config file {shown} must hold a mapping of field: value, got {type(values).__name__}")
+    return values
+
+
+def _read_bounded(path, shown: str) -> bytes:
+    """The bytes of a regular file of at most MAX_CONFIG_BYTES (never a device, a pipe or a folder)."""
+    from .bounded_read import read_regular_file
+
+    return read_regular_file(path, MAX_CONFIG_BYTES, "config file", shown, "a JSON or YAML file")
+
+
+def _too_big(shown: str, what: str):
+    raise UserError(f"config file {shown} is {what}; accepted: a mapping of field: value, at most "
+                    f"{MAX_CONFIG_DEPTH} levels deep and {MAX_CONFIG_NODES:,} values")
+
+
+def _parse_json(text: str, shown: str):
+    import re
+
+    depth = deepest = 0
+    for bracket in re.findall(r"[\[\]{}]", re.sub(r'"(?:[^"\\]|\\.)*"', "", text)):  # outside strings
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    if deepest > MAX_CONFIG_DEPTH:
+        _too_big(shown, f"nested {deepest} levels deep")
+    return json.loads(text)
+
+
+def _parse_yaml(text: str, shown: str):
+    """Parse after a pass over the events that counts every value an alias stands for, so an alias bomb (a few
+    hundred bytes that expand to billions of values) and deep nesting are refused before yaml builds them."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    sizes: dict[str, int] = {}  # anchor -> values it stands for
+    stack: list[list] = [[None, 0]]  # open collections: [anchor, values so far]
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            stack.append([event.anchor, 0])
+            if len(stack) - 1 > MAX_CONFIG_DEPTH:
+                _too_big(shown, f"nested over {MAX_CONFIG_DEPTH} levels deep")
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            anchor, count = stack.pop()
+            if anchor is not None:
+                sizes[anchor] = count + 1
+            stack[-1][1] += count + 1
+        elif isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
+            count = sizes.get(event.anchor, 1) if isinstance(event, yaml.AliasEvent) else 1
+            if isinstance(event, yaml.ScalarEvent) and event.anchor is not None:
+                sizes[event.anchor] = 1
+            stack[-1][1] += count
+        if stack[0][1] + sum(c for _, c in stack[1:]) > MAX_CONFIG_NODES:
+            _too_big(shown, f"over {MAX_CONFIG_NODES:,} values with its aliases expanded")
+    return yaml.load(text, Loader=loader)
+
+
+def _parse_error(exc: Exception) -> str:
+    """A parser's complaint in one line: YAML's problem and where (not its multi-line snippet), JSON's message."""
+    from .errors import first_line
+
+    problem = getattr(exc, "problem", None)
+    if problem:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        return first_line(Exception(f"{problem}{where}"), 160)
+    return first_line(exc, 160)

@@ -59,6 +59,9 @@ class CostClock:
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from `state`; a phase open now counts from this moment on top of the state's time."""
+        if not all(isinstance(k, str) and isinstance(v, dict) and isinstance(v.get("wall_s"), (int, float))
+                   and isinstance(v.get("steps"), (int, float)) for k, v in state.items()):
+            raise ValueError("a cost clock state maps phase names to {'wall_s': seconds, 'steps': count, ...}")
         self.phases = {k: dict(v) for k, v in state.items()}
         now = time.perf_counter()
         self._running = {name: now for name in self._running}

@@ -27,3 +27,19 @@ def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
     if isinstance(value, str) and len(value) > limit:
         text += f" ({len(value):,} characters)"
     return text
+
+
+def first_line(exc: BaseException, limit: int = 160) -> str:
+    """An exception's own message, first line only and cut to `limit` characters (its type when it has no message):
+    what an error quoting a library's failure may show of it."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    line = lines[0] if lines else type(exc).__name__
+    if line.endswith(":") and len(lines) > 1:  # "Error(s) in loading state_dict for G:" says what only below
+        line = f"{line} {lines[1]}"
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def one_line(text: str, limit: int) -> str:
+    """`text` on one line (whitespace runs collapsed), cut to `limit` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

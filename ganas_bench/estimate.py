@@ -6,6 +6,8 @@ the output says so. Measured device-hours of real runs are in each run's metrics
 """
 from __future__ import annotations
 
+import math
+
 import torch
 
 from .config import Config
@@ -15,8 +17,8 @@ from .contracts.space import Widths
 
 
 def estimate_training(cfg: Config, space, genotype, sustained_tflops: float) -> dict:
-    if not sustained_tflops > 0:
-        raise UserError(f"invalid --sustained-tflops {sustained_tflops!r}; accepted: a number > 0")
+    if not (math.isfinite(sustained_tflops) and 0 < sustained_tflops <= 1e9):
+        raise UserError(f"invalid --sustained-tflops {sustained_tflops!r}; accepted: a number > 0 and <= 1e9")
     if cfg.recipe == "paper":
         cfg = cfg.replace(**space.paper_recipe(cfg.profile))
     widths = Widths(cfg.latent_dim, cfg.bottom_width, cfg.gf_dim, cfg.df_dim, cfg.channels, cfg.image_size)

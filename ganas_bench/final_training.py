@@ -13,11 +13,12 @@ import io
 
 import torch
 
-from .checkpoint import capture_rng, check_train_checkpoint, load_checkpoint, restore_rng
+from .checkpoint import capture_rng, check_optimizer_states, check_train_checkpoint, load_checkpoint, restore_rng
 from .cost import count_params, training_step_flops
-from .errors import UserError
+from .errors import UserError, first_line, preview
 from .evaluation import evaluate
 from .genotype import Genotype
+from .seeding import untouched_rng
 
 TRAIN_SEED_OFFSET = 1_000_003
 
@@ -116,16 +117,7 @@ class FinalTraining:
         return check_train_checkpoint(saved, run.file("checkpoint.pt"))
 
     def _restore(self, saved: dict) -> int:
-        harness = self.harness
-        try:
-            self.trainer.load_state_dict(saved["trainer"])
-            self.batches.load_state_dict(saved["batches"])
-            harness.clock.load_state_dict(saved["clock"])
-            restore_rng(saved["rng"], harness.rng)
-        except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
-            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-            raise UserError(f"checkpoint {str(self.run.file('checkpoint.pt'))!r} does not fit this run "
-                            f"({type(exc).__name__}: {first}); it is damaged or written for another setup") from None
+        load_training_state(self.harness, self.trainer, self.batches, saved, str(self.run.file("checkpoint.pt")))
         self.untrained, self.best = saved.get("untrained"), saved.get("best")
         self.final = saved.get("final")  # present when the run was stopped after its final evaluation
         self.run.log("resume", iteration=saved["iteration"])
@@ -155,6 +147,52 @@ class FinalTraining:
         buf = io.BytesIO()
         save_image(images, buf, format="png", nrow=8, padding=1)
         atomic_write_bytes(self.run.file("samples.png"), buf.getvalue())
+
+
+def load_training_state(harness, trainer, batches, saved: dict, where: str) -> None:
+    """Load a training checkpoint (already shape-checked by `check_train_checkpoint`) into `trainer`, `batches`,
+    `harness`'s clock and every RNG stream; anything that does not fit (tensor shapes, optimiser states, the data
+    stream, the clock) is one UserError."""
+    try:
+        trainer.load_state_dict(saved["trainer"])
+        check_optimizer_states((trainer.opt_g, trainer.opt_d))
+        batches.load_state_dict(saved["batches"])
+        harness.clock.load_state_dict(saved["clock"])
+        restore_rng(saved["rng"], harness.rng)
+        for ema in (saved["generator_ema"], (saved.get("best") or {}).get("generator_ema")):
+            if ema is not None:  # what eval and the kept best generator load later
+                _fits(trainer.eval_generator, ema)
+    except UserError as exc:
+        raise UserError(f"checkpoint {preview(where, 120)} does not fit this run: {exc}") from None
+    except (KeyError, IndexError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+        raise UserError(f"checkpoint {preview(where, 120)} does not fit this run ({type(exc).__name__}: "
+                        f"{first_line(exc, 120)}); it is damaged or written for another setup") from None
+
+
+def _fits(module, state: dict) -> None:
+    """Raise (RuntimeError, as load_state_dict does) unless `state` has exactly `module`'s keys and shapes."""
+    own = module.state_dict()
+    if set(own) != set(state):
+        raise RuntimeError(f"state dict keys differ: {preview(sorted(set(own) ^ set(state)), 80)}")
+    for key, value in own.items():
+        if not torch.is_tensor(state[key]) or state[key].shape != value.shape:
+            raise RuntimeError(f"size mismatch for {key}: {tuple(getattr(state[key], 'shape', ()))} in the "
+                               f"checkpoint, {tuple(value.shape)} in the model")
+
+
+def check_training_resume(harness, space, genotype: Genotype, saved: dict, where: str) -> None:
+    """Load a training checkpoint into freshly built networks on a throwaway harness (own clock, meter and RNG; the
+    global random streams are put back afterwards), exactly as a resume will: one UserError if any of it does not fit,
+    and nothing of the run is touched. `harness` carries the final-training config (recipe applied)."""
+    from .harness import RunHarness
+
+    cfg = harness.config
+    probe = RunHarness(cfg, harness.device, harness.real)
+    with untouched_rng(harness.device):
+        widths = probe.widths(search=False)
+        trainer = probe.make_trainer(space.build_generator(genotype, widths), space.build_discriminator(genotype, widths))
+        batches = probe.real_batches(cfg.image_size, cfg.d_batch)
+        load_training_state(probe, trainer, batches, saved, where)
 
 
 def _loggable(scores: dict) -> dict:

@@ -4,8 +4,9 @@
 
 Every run's name is fixed by what it computes (`<strategy>-<space>-<profile>-s<seed>-<experiment hash>`), so giving the
 same command again skips finished runs and continues unfinished ones where they stopped: a killed matrix restarts
-where it was. All runs are planned and checked (pair capabilities, widths, seeds, names, finished or not) before the
-first one starts, so a bad seed or a clash is refused before any work. Runs go through an executor (`executors.py`):
+where it was. All runs are planned and checked (pair capabilities, widths and memory, seeds, names, batch sizes against
+the real images, finished or not, and every file an unfinished run's resume will read) before the first one starts, so
+a bad seed, a clash or a damaged run is refused before any work. Runs go through an executor (`executors.py`):
 one after another here, or spread over a Ray cluster.
 """
 from __future__ import annotations
@@ -67,15 +68,17 @@ def parse_seed_list(text: str) -> list[int]:
 def plan(configs: dict[str, Config], spaces: list[str], seeds: list[int]) -> list[MatrixTask]:
     """Every (strategy, space, seed) run, checked: `configs` maps each strategy to its config (its options included);
     pairs whose space lacks the strategy's capability are left out (a pair named explicitly is refused)."""
-    from .commands import check_pair
+    from .checks import check_pair, check_run_data
+    from .commands import check_resume
     from .registry import SPACES, STRATEGIES
 
-    tasks = []
+    tasks, opened = [], {}
     for strategy, cfg in configs.items():
         for space in spaces:
             if not isinstance(SPACES.get(space)(), STRATEGIES.get(strategy).requires):
                 continue
-            check_pair(cfg, strategy, space)
+            _, space_obj = check_pair(cfg, strategy, space)
+            check_run_data(cfg, space_obj, opened)  # batch sizes against the real images, Inception weights
             for seed in seeds:
                 seeded = cfg.replace(seed=seed)
                 record = seeded.to_dict()
@@ -88,6 +91,7 @@ def plan(configs: dict[str, Config], spaces: list[str], seeds: list[int]) -> lis
             info = RunDir.open(task.path).read_json("run.json")
             if (info.get("command"), info.get("strategy"), info.get("space")) != ("run", task.strategy, task.space):
                 raise UserError(f"run directory {str(task.path)!r} holds another run; move it away to run the matrix")
+            check_resume(str(task.path))  # every file it will read, before any run of the matrix starts
     return tasks
 
 

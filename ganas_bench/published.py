@@ -15,12 +15,15 @@ trained ~ AutoGAN's architecture), on the row's dataset. `ours_arch` may list se
 """
 from __future__ import annotations
 
+import io
+import os
 import re
 from pathlib import Path
 from typing import Mapping
 
 import pandas as pd
 
+from .bounded_read import read_regular_file
 from .errors import UserError
 
 COLUMNS = (
@@ -38,6 +41,7 @@ PROTOCOL_COLUMNS = ("n_fake", "n_real", "reference_split", "backbone", "is_split
 CONFIRMABLE = ("is_mean", "is_std", "fid", "fid_std", "params_g", "search_cost", "device", "image_size",
                *PROTOCOL_COLUMNS)
 DATASETS = ("cifar10", "stl10")
+MAX_PUBLISHED_BYTES = 8 << 20  # a few dozen rows; never read a device or a huge file whole
 COST_UNITS = {"GPU-hours": 1 / 24, "GPU-days": 1.0}
 _SOURCE = re.compile(r"^(?:arXiv:\d{4}\.\d{4,5}(?:v\d+)?|https://\S+)$")
 
@@ -49,11 +53,11 @@ TF_INCEPTION_EQUIVALENT = ("tf-inception", "inception-v3-compat")
 def load_published(path: str | Path) -> pd.DataFrame:
     """Read and check published.csv; every cell is text ("" = unknown), in file order."""
     path = Path(path)
+    if not os.path.lexists(path):
+        raise UserError(f"published numbers file {str(path)!r} does not exist; expected results/published.csv")
+    data = read_regular_file(path, MAX_PUBLISHED_BYTES, "published numbers file", repr(str(path)), "a CSV file")
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise UserError(f"published numbers file {str(path)!r} does not exist; "
-                        "expected results/published.csv") from None
+        df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise UserError(f"published numbers file {str(path)!r} is not readable CSV: {exc}") from None
     missing = [c for c in COLUMNS if c not in df.columns]

@@ -13,7 +13,7 @@ from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Callable, Generic, TypeVar
 
-from .errors import UserError
+from .errors import UserError, preview
 
 T = TypeVar("T")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -68,7 +68,7 @@ class Registry(Generic[T]):
     def get(self, name: str) -> T:
         self._load()
         if not isinstance(name, str) or name not in self._items:
-            raise UserError(f"unknown {self.kind} {name!r}; choose one of: {', '.join(self.names())}")
+            raise UserError(f"unknown {self.kind} {preview(name)}; choose one of: {', '.join(self.names())}")
         return self._items[name]
 
     def names(self) -> list[str]:
@@ -123,5 +123,5 @@ def architectures() -> dict[str, NamedArchitecture]:
 def get_architecture(name: str) -> NamedArchitecture:
     known = architectures()
     if name not in known:
-        raise UserError(f"unknown architecture {name!r}; choose one of: {', '.join(known)}")
+        raise UserError(f"unknown architecture {preview(name)}; choose one of: {', '.join(known)}")
     return known[name]

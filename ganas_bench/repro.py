@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import make_config
+from .errors import UserError, preview
 from .machine import cache_sizes, cpu_id, cpu_model, cpuinfo
 from .registry import SPACES, STRATEGIES
 from .runs.rundir import atomic_write_json, read_json
@@ -221,13 +222,50 @@ def comparison_note(ref_dir: Path) -> str:
             f"{', '.join(differ)}); genotypes exactly" + group)
 
 
+def read_reference(path: Path) -> dict:
+    """A reference record, checked to hold what `compare` reads (a known pair, a genotype, the metrics as numbers);
+    else one UserError naming the file."""
+    record = read_json(path)
+    where = f"reference {preview(str(path), 100)}"
+    if not isinstance(record, dict):
+        raise UserError(f"{where} holds no JSON object; it is not a ganas-bench reference")
+    pair = (record.get("strategy"), record.get("space"))
+    if pair not in pairs():
+        raise UserError(f"{where} names the pair {preview(pair, 60)}; accepted: one of "
+                        f"{', '.join(f'{a} x {b}' for a, b in pairs())}")
+    metrics = record.get("metrics")
+    numbers = isinstance(metrics, dict) and all(
+        isinstance(metrics.get(k), (int, float)) and not isinstance(metrics.get(k), bool) for k in METRIC_FIELDS)
+    genotype = record.get("genotype")
+    if (not numbers or not isinstance(record.get("config_hash"), str) or not isinstance(genotype, dict)
+            or "choices" not in genotype or not isinstance(record.get("platform", {}), dict)):
+        raise UserError(f"{where} lacks a config_hash, a genotype or the metrics {', '.join(METRIC_FIELDS)} as "
+                        "numbers; it is damaged (`make reference` regenerates the references)")
+    group = record.get("seed_group")
+    if group is not None and not _valid_seed_group(group):
+        raise UserError(f"{where} has a seed_group without its seeds and, per metric ({', '.join(GROUP_METRICS)}), a "
+                        "number per seed; it is damaged (`make reference` regenerates the references)")
+    return record
+
+
+def _valid_seed_group(group) -> bool:
+    if not isinstance(group, dict) or not isinstance(group.get("seeds"), list) or len(group["seeds"]) < 2:
+        return False
+    metrics = group.get("metrics")
+    return isinstance(metrics, dict) and all(
+        isinstance(metrics.get(name), list) and len(metrics[name]) == len(group["seeds"])
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in metrics[name])
+        for name in GROUP_METRICS)
+
+
 def check_references(ref_dir: Path) -> tuple[int, dict[str, list[str]]]:
-    """Re-run every committed reference; returns (number checked, {pair: problems}) for the pairs that drifted."""
+    """Re-run every committed reference; returns (number checked, {pair: problems}) for the pairs that drifted. Every
+    reference file is checked before the first pair runs."""
     files = sorted(ref_dir.glob("*.json"))
+    references = [read_reference(path) for path in files]
     failures: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for path in files:
-            reference = read_json(path)
+        for path, reference in zip(files, references):
             actual = run_pair(reference["strategy"], reference["space"], Path(tmp))
             problems = compare(reference, actual)
             if problems:

@@ -68,7 +68,7 @@ def test_missing_stl10_says_where_it_looked_and_what_to_do(tmp_path):
         load_real_images("stl10", tmp_path, 48, download=False)
     message = str(info.value)
     assert "\n" not in message
-    for needle in ("STL-10", str(tmp_path), "--download", "stl10_binary", "unlabeled_X.bin"):
+    for needle in ("STL-10", str(tmp_path), "--download", "stl10_binary", "stl10_binary.tar.gz"):
         assert needle in message
 
 

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from cli_contract import refused
 from ganas_bench.errors import UserError
 from ganas_bench.matrix import parse_seed_list
 
@@ -39,9 +40,7 @@ def test_bad_seed_lists_are_refused_in_one_line(text):
 
 
 def test_a_bad_seed_is_refused_before_any_run_starts(tmp_path):
-    code, out, err = cli([*ARGS[:-10], "--seeds", "0,4294967296", "--results-dir", str(tmp_path / "m")])
-    assert code == 2 and len(err.strip().splitlines()) == 1 and "invalid --seeds" in err
-    assert not (tmp_path / "m").exists()
+    refused([*ARGS[:-10], "--seeds", "0,4294967296", "--results-dir", tmp_path / "m"], tmp_path, "invalid --seeds")
 
 
 def test_a_killed_matrix_restarts_where_it_stopped(tmp_path):

@@ -1,8 +1,10 @@
-"""Damaged and hostile files in a run directory: `train --resume` and `eval` answer with one UserError line and exit 2,
-never run code from a checkpoint, and leave every file of the run directory as it was (contents and mtimes)."""
-import hashlib
+"""Damaged and hostile run directories: `--resume` and `eval` answer with one line and exit 2, never run code from a
+checkpoint, never read or write through a planted link, and leave every file under the results folder as it was
+(tests/cli_contract.py: the tree is hashed before and after). A resume checks every file it will read, the whole
+checkpoint loaded into freshly built networks or a freshly started strategy, before it changes anything."""
 import io
 import json
+import os
 import pickle
 import shutil
 import zipfile
@@ -10,9 +12,10 @@ import zipfile
 import pytest
 import torch
 
+from cli_contract import refused
 from ganas_bench.cli import main
+from ganas_bench.commands import command_run, command_train
 from ganas_bench.config import make_config
-from ganas_bench.commands import command_train
 
 
 class CodeOnLoad:
@@ -25,32 +28,51 @@ class CodeOnLoad:
         return exec, (f"open({self.marker!r}, 'w').write('code ran')",)
 
 
+def smoke(results, **overrides):
+    return make_config(profile="smoke", overrides={"results_dir": str(results), "device": "cpu", **overrides},
+                       strategy=overrides.pop("strategy", None))
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
-    cfg = make_config(profile="smoke", overrides={"results_dir": str(tmp_path_factory.mktemp("base")), "device": "cpu",
-                                                  "train_iters": 2, "checkpoint_every": 1})
+    cfg = smoke(tmp_path_factory.mktemp("base"), train_iters=2, checkpoint_every=1)
     return command_train(cfg, "autogan_cifar10_a", "base").path
 
 
-def copy_of(finished_run, tmp_path, finished: bool):
-    run_dir = tmp_path / "run"
-    shutil.copytree(finished_run, run_dir)
-    if not finished:  # as left by an interrupted run: no metrics.json, status failed
-        (run_dir / "metrics.json").unlink()
-        info = json.loads((run_dir / "run.json").read_text())
-        (run_dir / "run.json").write_text(json.dumps({**info, "status": "failed", "reason": "KeyboardInterrupt: "}))
+@pytest.fixture(scope="module")
+def searched_run(tmp_path_factory):
+    """A finished search-only rl run: its checkpoint.pt is the last search checkpoint."""
+    cfg = make_config(profile="smoke", strategy="rl", overrides={
+        "results_dir": str(tmp_path_factory.mktemp("search")), "device": "cpu", "checkpoint_every": 1})
+    return command_run(cfg, "rl", "autogan", "s", search_only=True).path
+
+
+def interrupted(run_dir, drop=("metrics.json",)):
+    """As left by an interrupted run: no result files, status failed."""
+    for name in drop:
+        (run_dir / name).unlink()
+    info = json.loads((run_dir / "run.json").read_text())
+    (run_dir / "run.json").write_text(json.dumps({**info, "status": "failed", "reason": "KeyboardInterrupt: "}))
+
+
+def copy_of(run, tmp_path, finished: bool, drop=("metrics.json",)):
+    run_dir = tmp_path / "results" / "run"
+    shutil.copytree(run, run_dir)
+    if not finished:
+        interrupted(run_dir, drop)
     return run_dir
-
-
-def snapshot(folder):
-    return {p.relative_to(folder).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def torch_bytes(obj) -> bytes:
     buf = io.BytesIO()
     torch.save(obj, buf)
     return buf.getvalue()
+
+
+def edit_checkpoint(run_dir, change):
+    state = torch.load(run_dir / "checkpoint.pt", weights_only=True)
+    change(state)
+    (run_dir / "checkpoint.pt").write_bytes(torch_bytes(state))
 
 
 def zip_of(entries: dict) -> bytes:
@@ -61,6 +83,7 @@ def zip_of(entries: dict) -> bytes:
     return buf.getvalue()
 
 
+# ------------------------------------------------------------------------------------- damage of a training run
 def truncated(run_dir, marker):
     data = (run_dir / "checkpoint.pt").read_bytes()
     (run_dir / "checkpoint.pt").write_bytes(data[: len(data) // 2])
@@ -120,38 +143,134 @@ def arch_out_of_range(run_dir, marker):
     (run_dir / "arch.json").write_text(json.dumps({"genotype": {"space": "autogan", "choices": [99] * 14}}))
 
 
-HOSTILE = {  # what is wrong -> the file the message must name
+def checkpoint_is_a_folder(run_dir, marker):  # 2, 17
+    (run_dir / "checkpoint.pt").unlink()
+    (run_dir / "checkpoint.pt").mkdir()
+
+
+def metrics_is_a_folder(run_dir, marker):  # 17
+    (run_dir / "metrics.json").unlink(missing_ok=True)
+    (run_dir / "metrics.json").mkdir()
+
+
+def lock_is_a_folder(run_dir, marker):  # 17
+    (run_dir / ".lock").unlink()
+    (run_dir / ".lock").mkdir()
+
+
+def checkpoint_is_a_fifo(run_dir, marker):  # 10, 17: opening it must not block
+    (run_dir / "checkpoint.pt").unlink()
+    os.mkfifo(run_dir / "checkpoint.pt")
+
+
+def events_is_a_fifo(run_dir, marker):  # 10, 17: appending to it must not block
+    (run_dir / "events.jsonl").unlink()
+    os.mkfifo(run_dir / "events.jsonl")
+
+
+def metrics_links_to_a_system_file(run_dir, marker):  # 2, 14
+    (run_dir / "metrics.json").unlink(missing_ok=True)
+    os.symlink("/etc/hostname", run_dir / "metrics.json")
+
+
+def events_link_outside(run_dir, marker):  # 14: a resume would append to the file outside
+    outside = run_dir.parent / "outside.txt"
+    outside.write_text("not a run file\n")
+    (run_dir / "events.jsonl").unlink()
+    os.symlink(outside, run_dir / "events.jsonl")
+
+
+def checkpoint_links_elsewhere(run_dir, marker):  # 14
+    os.replace(run_dir / "checkpoint.pt", run_dir.parent / "elsewhere.pt")
+    os.symlink(run_dir.parent / "elsewhere.pt", run_dir / "checkpoint.pt")
+
+
+def run_json_links_elsewhere(run_dir, marker):  # 14
+    os.replace(run_dir / "run.json", run_dir.parent / "run.json")
+    os.symlink(run_dir.parent / "run.json", run_dir / "run.json")
+
+
+def final_scores_of_the_wrong_types(run_dir, marker):  # 2: would have been written into metrics.json
+    edit_checkpoint(run_dir, lambda s: s.update(final={"scores": {"fid": "low", "is_mean": None}, "best_iter": 2}))
+
+
+def best_scores_missing(run_dir, marker):  # 2
+    edit_checkpoint(run_dir, lambda s: s.update(best={"iteration": 1}))
+
+
+def generator_of_the_wrong_shapes(run_dir, marker):  # 2: found only once the networks exist
+    def change(state):
+        state["generator_ema"] = {k: torch.zeros(1) for k in state["generator_ema"]}
+        state["trainer"]["G"] = state["generator_ema"]
+    edit_checkpoint(run_dir, change)
+
+
+def optimiser_moments_of_the_wrong_shape(run_dir, marker):  # torch's optimiser loads them and fails at its first step
+    edit_checkpoint(run_dir, lambda s: s["trainer"]["opt_g"]["state"][0].update(exp_avg=torch.zeros(3)))
+
+
+def data_stream_past_its_epoch(run_dir, marker):
+    edit_checkpoint(run_dir, lambda s: s["batches"].update(position=10**6))
+
+
+def clock_of_garbage(run_dir, marker):
+    edit_checkpoint(run_dir, lambda s: s.update(clock={"train": "long"}))
+
+
+def rng_of_garbage(run_dir, marker):
+    edit_checkpoint(run_dir, lambda s: s["rng"].update(python=[1, 2]))
+
+
+def another_architecture(run_dir, marker):
+    edit_checkpoint(run_dir, lambda s: s.update(genotype=json.dumps({"space": "autogan", "choices": [0] * 14},
+                                                                     separators=(",", ":"))))
+
+
+HOSTILE = {  # what is wrong -> a fragment the message must hold (the file, or what is wrong with it)
     truncated: "checkpoint.pt", empty: "checkpoint.pt", code_in_torch_file: "checkpoint.pt",
     code_in_plain_pickle: "checkpoint.pt", zip_of_garbage: "checkpoint.pt", zip_of_nothing_torch: "checkpoint.pt",
     a_list_not_a_dict: "checkpoint.pt", config_not_json: "config.json", config_a_list: "config.json",
     config_bad_value: "train_iters", run_json_missing: "run.json", run_json_binary: "run.json",
-    arch_not_a_genotype: "genotype", arch_out_of_range: "out of range",
+    arch_not_a_genotype: "genotype", arch_out_of_range: "out of range", checkpoint_is_a_folder: "is a folder",
+    metrics_is_a_folder: "is a folder", lock_is_a_folder: "is a folder", checkpoint_is_a_fifo: "not a regular file",
+    events_is_a_fifo: "not a regular file", metrics_links_to_a_system_file: "symbolic link",
+    events_link_outside: "symbolic link", checkpoint_links_elsewhere: "symbolic link",
+    run_json_links_elsewhere: "symbolic link",
 }
-
-
-def cli(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    return exc.value.code, capsys.readouterr().err
-
+RESUME_ONLY = {  # what only a resume reads
+    final_scores_of_the_wrong_types: "'final'", best_scores_missing: "'best'",
+    generator_of_the_wrong_shapes: "does not fit this run", optimiser_moments_of_the_wrong_shape: "optimiser state",
+    data_stream_past_its_epoch: "real-data stream", clock_of_garbage: "does not fit this run",
+    rng_of_garbage: "does not fit this run", another_architecture: "does not belong to this run",
+}
 
 CASES = [(damage, command) for damage in HOSTILE for command in ("resume", "eval")
          if not (damage is run_json_binary and command == "eval")]  # eval reads no run.json, only that it exists
+CASES += [(damage, "resume") for damage in RESUME_ONLY]
 
 
 @pytest.mark.parametrize("damage,command", CASES, ids=[f"{d.__name__}-{c}" for d, c in CASES])
-def test_a_damaged_run_directory_is_refused_in_one_line_and_left_untouched(finished_run, tmp_path, capsys, damage,
-                                                                            command):
+def test_a_damaged_run_directory_is_refused_in_one_line_and_left_untouched(finished_run, tmp_path, damage, command):
     run_dir = copy_of(finished_run, tmp_path, finished=command == "eval")
-    marker = tmp_path / "marker"
+    marker = tmp_path / "results" / "marker"
     damage(run_dir, marker)
-    before = snapshot(run_dir)
-    code, err = cli(["train", "--resume", str(run_dir)] if command == "resume" else ["eval", str(run_dir)], capsys)
-    assert code == 2, err
-    assert len(err.strip().splitlines()) == 1 and err.startswith("error: ") and "Traceback" not in err
-    assert HOSTILE[damage] in err
+    args = ["train", "--resume", run_dir] if command == "resume" else ["eval", run_dir]
+    refused(args, tmp_path / "results", {**HOSTILE, **RESUME_ONLY}[damage])
     assert not marker.exists()
-    assert snapshot(run_dir) == before
+
+
+def test_a_generator_of_the_wrong_shapes_is_refused_by_eval_too(finished_run, tmp_path):
+    run_dir = copy_of(finished_run, tmp_path, finished=True)
+    generator_of_the_wrong_shapes(run_dir, None)
+    refused(["eval", run_dir], tmp_path / "results", "cannot be loaded into this run's generator")
+
+
+@pytest.mark.parametrize("n_fake,fragment", [("5", "invalid --n-fake 5"), ("100", "invalid --n-fake 100; accepted: "
+                                                                                    "an integer from 128"),
+                                             (str(10**9), "to 10,000,000")])
+def test_eval_n_fake_is_checked_against_the_runs_own_protocol(finished_run, tmp_path, n_fake, fragment):
+    run_dir = copy_of(finished_run, tmp_path, finished=True)
+    refused(["eval", run_dir, "--n-fake", n_fake], tmp_path / "results", fragment)
 
 
 @pytest.mark.parametrize("build", [code_in_torch_file, code_in_plain_pickle])
@@ -168,34 +287,71 @@ def test_the_hostile_checkpoints_really_run_code_when_loaded_unsafely(tmp_path, 
     assert marker.read_text() == "code ran"
 
 
-def test_a_checkpoint_of_another_architecture_is_refused_before_anything_is_written(finished_run, tmp_path, capsys):
+# ---------------------------------------------------------------------------------------- 2: metrics.json garbage
+def test_2_a_garbage_metrics_json_neither_finishes_the_run_nor_sticks_it(finished_run, tmp_path, capsys):
+    """An interrupted run whose metrics.json is garbage is unfinished: the resume finishes it (replacing the garbage
+    with the result), and only then is a second resume refused as finished."""
     run_dir = copy_of(finished_run, tmp_path, finished=False)
-    state = torch.load(run_dir / "checkpoint.pt", weights_only=True)
-    state["genotype"] = json.dumps({"space": "autogan", "choices": [0] * 14}, separators=(",", ":"))
-    (run_dir / "checkpoint.pt").write_bytes(torch_bytes(state))
-    before = snapshot(run_dir)
-    code, err = cli(["train", "--resume", str(run_dir)], capsys)
-    assert code == 2 and "does not belong to this run" in err and len(err.strip().splitlines()) == 1
-    assert snapshot(run_dir) == before
+    (run_dir / "metrics.json").write_text("{garbage")
+    main(["train", "--resume", str(run_dir)])
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "finished"
+    assert json.loads((run_dir / "metrics.json").read_text())["fid"] > 0
+    refused(["train", "--resume", run_dir], tmp_path / "results", "has already finished")
 
 
-def test_a_checkpoint_whose_tensors_do_not_fit_is_refused_in_one_line(finished_run, tmp_path, capsys):
-    """Well-formed but wrong shapes: eval refuses before writing; a resume finds out only once the models exist, so
-    it records the failure in run.json but leaves the checkpoint as it was."""
-    run_dir = copy_of(finished_run, tmp_path, finished=True)
-    state = torch.load(run_dir / "checkpoint.pt", weights_only=True)
-    state["generator_ema"] = {k: torch.zeros(1) for k in state["generator_ema"]}
-    state["trainer"]["G"] = state["generator_ema"]
-    (run_dir / "checkpoint.pt").write_bytes(torch_bytes(state))
-    before = snapshot(run_dir)
-    code, err = cli(["eval", str(run_dir)], capsys)
-    assert code == 2 and "cannot be loaded into this run's generator" in err and len(err.strip().splitlines()) == 1
-    assert snapshot(run_dir) == before
+# ------------------------------------------------------------------------------------- damage of a search checkpoint
+def search_fields_missing(run_dir):
+    (run_dir / "checkpoint.pt").write_bytes(torch_bytes({"kind": "search"}))
 
-    (run_dir / "metrics.json").unlink()
-    checkpoint = (run_dir / "checkpoint.pt").read_bytes()
-    code, err = cli(["train", "--resume", str(run_dir)], capsys)
-    assert code == 2 and "does not fit this run" in err and len(err.strip().splitlines()) == 1
-    info = json.loads((run_dir / "run.json").read_text())
-    assert info["status"] == "failed" and "does not fit this run" in info["reason"]
-    assert (run_dir / "checkpoint.pt").read_bytes() == checkpoint
+
+def controller_of_the_wrong_shape(run_dir):
+    edit_checkpoint(run_dir, lambda s: s["strategy"]["controller"].update({"lstm.weight_ih": torch.zeros(3, 3)}))
+
+
+def controller_moments_of_the_wrong_shape(run_dir):
+    edit_checkpoint(run_dir, lambda s: s["strategy"]["controller_optimizer"]["state"][0].update(exp_avg=torch.zeros(2)))
+
+
+def shared_trainer_missing(run_dir):
+    edit_checkpoint(run_dir, lambda s: s["strategy"]["shared"].pop("trainer"))
+
+
+def steps_of_garbage(run_dir):
+    edit_checkpoint(run_dir, lambda s: s["harness"].update(steps="many"))
+
+
+def search_clock_of_garbage(run_dir):
+    edit_checkpoint(run_dir, lambda s: s.update(clock=[1, 2]))
+
+
+def training_checkpoint_without_a_search(run_dir):
+    edit_checkpoint(run_dir, lambda s: s.update(kind="train"))
+
+
+def search_json_of_garbage(run_dir):
+    (run_dir / "search.json").write_text(json.dumps({"ranked": [], "info": {}}))
+
+
+SEARCH_DAMAGE = {
+    search_fields_missing: "'strategy' entry", controller_of_the_wrong_shape: "size mismatch",
+    controller_moments_of_the_wrong_shape: "optimiser state", shared_trainer_missing: "does not fit this search",
+    steps_of_garbage: "does not fit this search", search_clock_of_garbage: "'rng' / 'clock'",
+    training_checkpoint_without_a_search: "not a search checkpoint", search_json_of_garbage: "search.json",
+}
+
+
+@pytest.mark.parametrize("damage", SEARCH_DAMAGE, ids=[d.__name__ for d in SEARCH_DAMAGE])
+def test_2_a_damaged_search_checkpoint_is_refused_before_the_run_is_touched(searched_run, tmp_path, damage):
+    drop = ("metrics.json", "arch.json") + (() if damage is search_json_of_garbage else ("search.json",))
+    run_dir = copy_of(searched_run, tmp_path, finished=False, drop=drop)
+    damage(run_dir)
+    refused(["run", "--resume", run_dir], tmp_path / "results", SEARCH_DAMAGE[damage])
+
+
+def test_the_undamaged_search_checkpoint_does_resume(searched_run, tmp_path, capsys):
+    """Guards the test above: the same copy, undamaged, resumes and finishes."""
+    run_dir = copy_of(searched_run, tmp_path, finished=False, drop=("metrics.json", "arch.json", "search.json"))
+    main(["run", "--resume", str(run_dir)])
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "finished"
+    events = [json.loads(line)["event"] for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    assert "search_resume" in events

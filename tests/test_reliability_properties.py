@@ -169,3 +169,109 @@ def test_any_bytes_or_damaged_checkpoint_give_a_dict_or_a_user_error(scratch, da
             assert isinstance(load_checkpoint(path), dict)
         except UserError:
             pass
+
+
+# ------------------------------------------------------------------------------------ issue 15: families of inputs
+numbers = (st.integers() | st.integers(min_value=2**53 - 2, max_value=10**400) | st.floats() | st.booleans()
+           | st.text(max_size=6) | st.lists(st.integers(-3, 5) | st.floats(allow_nan=False), max_size=5))
+number_fields = st.sampled_from(["seed", "lr_g", "train_iters", "stage_iters", "gf_dim", "ema_decay", "n_fake",
+                                 "download", "eval_seeds"])
+
+
+@SETTINGS
+@given(field=number_fields, value=numbers, suffix=st.sampled_from([".json", ".yaml"]))
+def test_8_13_any_number_in_a_config_file_is_taken_exactly_as_typed_or_refused_in_one_line(scratch, field, value,
+                                                                                           suffix):
+    """The CLI with the value in a config file: exit 2 and one line, nothing written (the image size on the command
+    line is refused last, so no value makes it run); and a value that is taken is the value that was written."""
+    import yaml
+
+    from cli_contract import refused
+
+    path = scratch / f"numbers{suffix}"
+    text = json.dumps({field: value}) if suffix == ".json" else yaml.safe_dump({field: value})
+    path.write_text(text)
+    refused(["train", "--config", path, "--profile", "smoke", "--device", "cpu", "--image-size", "20",
+             "--results-dir", scratch / "runs"], scratch / "runs")
+    try:
+        cfg = make_config(profile="smoke", file_values=load_config_file(path))
+    except UserError:
+        return
+    taken = getattr(cfg, field)
+    written = tuple(value) if isinstance(value, list) else value
+    assert taken == written  # 2.0 taken as 2 is the one change, and it changes no value
+    assert isinstance(taken, bool) == isinstance(written, bool)
+
+
+@settings(max_examples=60, deadline=None)
+@given(levels=st.integers(1, 14), fan_out=st.integers(1, 12), wrap=st.integers(0, 30))
+def test_3_yaml_of_any_alias_fan_out_and_nesting_parses_small_or_is_refused_at_once(tmp_path_factory, levels,
+                                                                                      fan_out, wrap):
+    import time
+
+    path = tmp_path_factory.getbasetemp() / "nested.yaml"
+    lines = ["seed:", "  a0: &a0 " + "[" * wrap + "1" + "]" * wrap]
+    lines += [f"  a{i}: &a{i} [{','.join([f'*a{i - 1}'] * fan_out)}]" for i in range(1, levels + 1)]
+    path.write_text("\n".join(lines) + "\n")
+    start = time.monotonic()
+    try:
+        data = load_config_file(path)
+    except UserError as exc:
+        assert "config file" in str(exc) and len(str(exc)) < 300
+    else:
+        assert isinstance(data, dict) and wrap + 2 <= 16
+    assert time.monotonic() - start < 5  # generous: a bomb is refused on its events, never expanded
+
+
+path_text = st.text(st.characters(blacklist_categories=("Cs",)) | st.sampled_from(["/", "\0", ".", " ", "\n"]),
+                    max_size=300) | st.sampled_from(["a" * 256, "a/" * 2049, "\0", "", "/", "//x"])
+
+
+@SETTINGS
+@given(text=path_text)
+def test_9_any_path_text_in_a_config_is_a_results_folder_or_a_user_error(scratch, text):
+    from ganas_bench.runs.rundir import check_results_dir
+
+    try:
+        cfg = make_config(profile="smoke", file_values={"results_dir": text, "data_root": text})
+        check_results_dir(cfg.results_dir)
+    except UserError as exc:
+        assert "\n" not in str(exc).strip() or "\n" in text
+
+
+sizes = st.integers(1, 8192)
+
+
+@settings(max_examples=120, deadline=None)
+@given(gf=sizes, df=sizes, batch=sizes, side=st.sampled_from([16, 32, 64, 128, 256, 512, 1024]),
+       latent=sizes, recipe=st.sampled_from(["equal", "paper"]))
+def test_6_any_widths_pass_the_checks_only_when_the_memory_bound_fits(gf, df, batch, side, latent, recipe):
+    """The checks before a run either refuse in one UserError or pass; when they pass, the lower bound of one
+    training step is within the device's memory (so a refusal is never needed later, from the allocator)."""
+    from ganas_bench.commands import check_widths
+    from ganas_bench.memory import device_memory, training_bytes
+
+    try:
+        cfg = make_config(profile="smoke", overrides={
+            "gf_dim": gf, "df_dim": df, "g_batch": batch, "d_batch": batch, "image_size": side,
+            "bottom_width": side // 8, "latent_dim": latent, "recipe": recipe, "device": "cpu"})
+        check_widths(cfg, SPACES.get("autogan")(), search=False)
+    except UserError as exc:
+        assert len(str(exc)) < 300
+        return
+    limit, _ = device_memory("cpu")
+    assert training_bytes(latent, side // 8, gf, df, side, batch, batch) <= limit
+
+
+arch_text = st.text(max_size=400) | st.sampled_from(["x" * 300, "x" * 300 + ".json", "{" + " " * 300, "a\0b"])
+
+
+@SETTINGS
+@given(arch=arch_text | genotype_dicts.map(lambda d: json.dumps(d, indent=2) + " " * 300))
+def test_1_any_arch_text_resolves_or_is_a_user_error(arch):
+    from ganas_bench.architecture import resolve_architecture
+
+    try:
+        resolve_architecture(arch)
+    except UserError as exc:
+        assert len(str(exc)) < 300

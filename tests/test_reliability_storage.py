@@ -11,11 +11,13 @@ import textwrap
 
 import pytest
 
+from cli_contract import check_refusal, refused
 from ganas_bench.checkpoint import load_checkpoint
 from ganas_bench.cli import main
 from ganas_bench.config import make_config
 from ganas_bench.errors import UserError
 from ganas_bench.commands import guarded
+from ganas_bench.runs import rundir
 from ganas_bench.runs.rundir import RunDir, RunFailed, atomic_write_json, new_run_name
 
 SMOKE = ["--profile", "smoke", "--device", "cpu"]
@@ -78,9 +80,7 @@ def test_a_read_only_results_folder_is_refused_in_one_line_and_nothing_is_create
     folder.mkdir()
     code, err, holds = run_with_read_only_folder(folder, ["train", *SMOKE, "--results-dir", str(folder / "runs"),
                                                           "--run-name", "r"])
-    assert code == 2, err
-    assert one_line(err) and "not writable" in err and str(folder) in err
-    assert holds == []
+    check_refusal(code, err, {}, {name: () for name in holds}, ["not writable", str(folder)])
 
 
 # ---------------------------------------------------------------------------------------------------- a full disk
@@ -212,16 +212,14 @@ def test_a_run_in_use_is_refused_and_freed_when_its_process_is_killed(tmp_path):
     RunDir(tmp_path / "r").lock().unlock()  # the kernel released the killed process's lock
 
 
-def test_resuming_a_run_that_is_still_going_is_refused_and_changes_nothing(tmp_path, capsys):
+def test_resuming_a_run_that_is_still_going_is_refused_and_changes_nothing(tmp_path):
     cfg = make_config(profile="smoke", overrides={"device": "cpu", "results_dir": str(tmp_path)})
     running = RunDir.create(tmp_path, "busy")
     running.write_json("config.json", cfg.to_dict())
     running.write_json("run.json", {"command": "train", "status": "running", "arch_name": None,
                                     "genotype": {"space": "autogan", "choices": [0] * 14}})
-    before = {p.name: p.read_bytes() for p in running.path.iterdir()}
-    code, err = cli(["train", "--resume", str(running.path)], capsys)
-    assert code == 2 and one_line(err) and "in use by another ganas-bench process" in err
-    assert {p.name: p.read_bytes() for p in running.path.iterdir()} == before
+    refused(["train", "--resume", running.path], tmp_path, "in use by another ganas-bench process")
+    refused(["eval", running.path], tmp_path, "in use by another ganas-bench process")
     running.unlock()
 
 
@@ -254,3 +252,100 @@ def test_written_files_get_the_umask_mode_not_a_private_one(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644
+
+
+# ------------------------------------------------------------------------- failures of a started run: exit 1, one line
+def test_15_a_full_disk_before_run_json_exists_names_the_run_and_the_file_and_leaves_nothing(tmp_path, capsys,
+                                                                                            monkeypatch):
+    real_create = rundir._create_temp
+
+    def full_at_config(path):
+        if path.name == "config.json":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path.parent / f".{path.name}.x.tmp"))
+        return real_create(path)
+
+    monkeypatch.setattr(rundir, "_create_temp", full_at_config)
+    (tmp_path / "runs").mkdir()
+    code, err = cli(["train", *SMOKE, "--results-dir", str(tmp_path / "runs"), "--run-name", "full"], capsys)
+    assert code == 1 and one_line(err), err
+    assert "'" + str(tmp_path / "runs" / "full") + "'" in err and "config.json" in err and "No space left" in err
+    assert "run the command again" in err
+    assert list((tmp_path / "runs").iterdir()) == []  # nothing half-made that --resume could not read
+
+
+@needs_proc_fd
+def test_15_a_full_disk_at_the_first_event_marks_the_run_failed_and_resume_continues_it(tmp_path, capsys,
+                                                                                         monkeypatch):
+    real_write = os.write
+
+    def full_at_events(fd, data):
+        if open_file_name(fd) == "events.jsonl":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", full_at_events)
+    code, err = cli(["train", *SMOKE, "--results-dir", str(tmp_path), "--run-name", "r", "--train-iters", "2"], capsys)
+    monkeypatch.undo()
+    assert code == 1 and one_line(err) and "events.jsonl" in err and "--resume" in err, err
+    info = json.loads((tmp_path / "r" / "run.json").read_text())
+    assert info["status"] == "failed" and "No space left on device" in info["reason"]
+    main(["train", "--resume", str(tmp_path / "r")])
+    assert json.loads((tmp_path / "r" / "run.json").read_text())["status"] == "finished"
+
+
+def test_17_a_folder_where_the_checkpoint_belongs_fails_the_run_in_one_line_and_resume_continues(tmp_path, capsys,
+                                                                                                 monkeypatch):
+    """Something replaces checkpoint.pt by a folder while the run goes on: EISDIR is a storage error of that file."""
+    import ganas_bench.final_training as final_training
+
+    real_checkpoint = final_training.FinalTraining._checkpoint
+    calls = {"n": 0}
+
+    def folder_appears(self, iteration):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            self.run.file("checkpoint.pt").unlink()
+            self.run.file("checkpoint.pt").mkdir()
+        return real_checkpoint(self, iteration)
+
+    monkeypatch.setattr(final_training.FinalTraining, "_checkpoint", folder_appears)
+    code, err = cli(["train", *SMOKE, "--results-dir", str(tmp_path), "--run-name", "r", "--train-iters", "4",
+                     "--checkpoint-every", "1"], capsys)
+    monkeypatch.undo()
+    assert code == 1 and one_line(err) and "checkpoint.pt" in err and "Is a directory" in err, err
+    assert json.loads((tmp_path / "r" / "run.json").read_text())["status"] == "failed"
+    refused(["train", "--resume", tmp_path / "r"], tmp_path, "checkpoint.pt", "is a folder")  # until it is moved away
+    (tmp_path / "r" / "checkpoint.pt").rmdir()
+    main(["train", "--resume", str(tmp_path / "r")])
+    assert json.loads((tmp_path / "r" / "run.json").read_text())["status"] == "finished"
+
+
+def test_7_a_final_training_that_diverges_ends_the_run_failed_with_the_reason_in_one_line(tmp_path, capsys,
+                                                                                          monkeypatch):
+    from ganas_bench.training import DivergedError, GANTrainer
+
+    from call_faults import raise_on_call
+
+    raise_on_call(monkeypatch, GANTrainer, "iteration", 2, DivergedError("G loss is nan after 2 D steps / 1 G steps"))
+    code, err = cli(["train", *SMOKE, "--results-dir", str(tmp_path), "--run-name", "r", "--train-iters", "3"], capsys)
+    assert code == 1 and one_line(err), err
+    assert "G loss is nan" in err and "--lr-g" in err and str(tmp_path / "r") in err
+    info = json.loads((tmp_path / "r" / "run.json").read_text())
+    assert info["status"] == "failed" and info["reason"].startswith("DivergedError: G loss is nan")
+
+
+def test_7_huge_learning_rates_are_refused_before_they_can_diverge(tmp_path):
+    refused(["train", *SMOKE, "--results-dir", tmp_path, "--lr-g", "1e30", "--lr-d", "1e30"], tmp_path,
+            "invalid lr_g=1e+30")
+
+
+def test_a_refusal_only_the_work_can_find_ends_the_started_run_failed_with_exit_1(tmp_path, capsys, monkeypatch):
+    import ganas_bench.final_training as final_training
+
+    def refuses(self, *args, **kwargs):
+        raise UserError("all 3 random candidates failed (see the candidate_failed events)")
+
+    monkeypatch.setattr(final_training.FinalTraining, "__call__", refuses)
+    code, err = cli(["train", *SMOKE, "--results-dir", str(tmp_path), "--run-name", "r"], capsys)
+    assert code == 1 and one_line(err) and "all 3 random candidates failed" in err, err
+    assert json.loads((tmp_path / "r" / "run.json").read_text())["status"] == "failed"

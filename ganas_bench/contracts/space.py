@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 from torch import nn
 
-from ganas_bench.errors import UserError
+from ganas_bench.errors import UserError, preview
 from ganas_bench.genotype import Genotype
 
 
@@ -108,15 +108,15 @@ class SearchSpace(ABC):
     def validate(self, genotype: Genotype) -> Genotype:
         decisions = self.decisions()
         if genotype.space != self.name:
-            raise UserError(f"genotype belongs to space {genotype.space!r}, not {self.name!r}")
+            raise UserError(f"genotype belongs to space {preview(genotype.space)}, not {self.name!r}")
         if len(genotype.choices) != len(decisions):
             raise UserError(
-                f"genotype {list(genotype.choices)} has {len(genotype.choices)} choices; space {self.name!r} has "
-                f"{len(decisions)} decisions: {', '.join(d.name for d in decisions)}"
+                f"genotype {preview(list(genotype.choices))} has {len(genotype.choices):,} choices; space "
+                f"{self.name!r} has {len(decisions)} decisions: {preview(', '.join(d.name for d in decisions), 100)}"
             )
         for value, d in zip(genotype.choices, decisions):
             if not 0 <= value < d.n_choices:
-                raise UserError(f"choice {d.name}={value} is out of range; accepted: 0..{d.n_choices - 1}")
+                raise UserError(f"choice {d.name}={preview(value)} is out of range; accepted: 0..{d.n_choices - 1}")
         return genotype
 
     def sample(self, rng: np.random.Generator) -> Genotype:

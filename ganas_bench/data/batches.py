@@ -63,7 +63,12 @@ class RealBatches:
                 f"cannot resume the real-data stream: it was saved for {state['n_images']} images in batches of "
                 f"{state['batch_size']}, this run has {len(self.images)} in batches of {self.batch_size}"
             )
+        position, epochs = state["position"], state["epochs_done"]
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (position, epochs)) or epochs < 0 \
+                or not 0 <= position <= len(self.images) - self.batch_size:
+            raise UserError(f"cannot resume the real-data stream: position {position!r} / epoch {epochs!r} is outside "
+                            f"an epoch of {len(self.images)} images in batches of {self.batch_size}")
         self._generator.set_state(state["generator"])
         self._start_epoch()
-        self._position = int(state["position"])
-        self.epochs_done = int(state["epochs_done"])
+        self._position = position
+        self.epochs_done = epochs

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import UserError
+from ..errors import UserError, first_line, preview
 
 
 @dataclass(frozen=True)
@@ -37,15 +37,14 @@ def ensure_downloaded(spec: DatasetFiles, root: str | Path, download: bool) -> P
         missing = missing_files(spec, root)
         if missing:
             raise UserError(f"{spec.label}: the downloaded {spec.archive} did not yield "
-                            f"{', '.join(missing)} under {str(root / spec.folder)!r}")
+                            f"{preview(', '.join(missing), 60)} under {preview(str(root / spec.folder), 80)}")
     if missing:
         folder = root / spec.folder
         absent = (f"has no folder {spec.folder}" if not folder.is_dir()
                   else f"lacks {', '.join(spec.folder + '/' + name for name in missing)}")
         raise UserError(
-            f"{spec.label} not found: data root {str(root.absolute())!r} {absent}; "
-            f"pass --download on a machine with internet, or extract torchvision's {spec.archive} into that root "
-            f"(giving {spec.folder}/ with {', '.join(spec.files)}), or point --data-root at a folder that has it"
+            f"{spec.label} not found: data root {preview(str(root.absolute()), 90)} {preview(absent, 60)[1:-1]}; "
+            f"pass --download (with internet) or extract {spec.archive} there (or give another --data-root)"
         )
     return root / spec.folder
 
@@ -59,6 +58,6 @@ def _download(spec: DatasetFiles, root: Path) -> None:
         download_and_extract_archive(source.url, str(root), filename=source.filename, md5=source.tgz_md5)
     except Exception as exc:  # network, disk or checksum failure: one line, not torchvision's traceback
         raise UserError(
-            f"could not download {spec.label} from {source.url} into {str(root)!r}: {exc}; "
+            f"could not download {spec.label} from {source.url} into {preview(str(root), 80)}: {first_line(exc, 80)}; "
             f"on a machine without internet, extract {spec.archive} there yourself"
         ) from None

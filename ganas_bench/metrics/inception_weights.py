@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3, FeatureExtractorInceptionV3
 
-from ganas_bench.errors import UserError
+from ganas_bench.errors import UserError, preview
 
 WEIGHTS_FILENAME = os.path.basename(URL_INCEPTION_V3)
 _WHAT_TO_DO = (f"download {URL_INCEPTION_V3} and put it at {{cached}} or pass its path with --inception-weights FILE")
@@ -67,7 +67,7 @@ def check_inception_weights(path: str | Path) -> Path:
     """
     path = Path(path).expanduser()
     if not path.is_file():
-        raise UserError(f"Inception weights file {str(path)!r} does not exist; "
+        raise UserError(f"Inception weights file {preview(str(path), 100)} does not exist; "
                         + _WHAT_TO_DO.format(cached=cached_weights_path()))
     stat = path.stat()
     _check_file(str(path), stat.st_size, stat.st_mtime_ns)
@@ -79,11 +79,12 @@ def _check_file(path: str, size: int, mtime_ns: int) -> None:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # any unpickling error: not a plain state dict
-        raise UserError(f"cannot load Inception weights {path!r} with weights_only=True ({exc.__class__.__name__}); "
+        raise UserError(f"cannot load Inception weights {preview(path, 100)} with weights_only=True "
+                        f"({exc.__class__.__name__}); "
                         f"expected torch-fidelity's {WEIGHTS_FILENAME}") from None
     expected = _expected_shapes()
     if not isinstance(state, dict):
-        raise UserError(f"Inception weights {path!r} hold a {type(state).__name__}, not a state dict; "
+        raise UserError(f"Inception weights {preview(path, 100)} hold a {type(state).__name__}, not a state dict; "
                         f"expected torch-fidelity's {WEIGHTS_FILENAME}")
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
@@ -93,7 +94,7 @@ def _check_file(path: str, size: int, mtime_ns: int) -> None:
         problems = [f"{len(names)} {what} (e.g. {names[0]!r})"
                     for what, names in (("missing keys", missing), ("unexpected keys", unexpected),
                                         ("tensors of the wrong shape", misshaped)) if names]
-        raise UserError(f"{path!r} is not an inception-v3-compat state dict: {', '.join(problems)}; "
+        raise UserError(f"{preview(path, 100)} is not an inception-v3-compat state dict: {', '.join(problems)}; "
                         f"expected torch-fidelity's {WEIGHTS_FILENAME} ({len(expected)} tensors)")
 
 

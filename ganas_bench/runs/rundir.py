@@ -19,6 +19,10 @@ Layout of `results/runs/<id>/` (every JSON file written atomically: temp file in
 
 A `train` run's run.json also holds "genotype" (the architecture trained), so it can resume before arch.json exists.
 Temp files of an interrupted atomic write (`.<name>.<hex>.tmp`) are never read; the next `RunDir.lock` removes them.
+
+Run files are opened without following symbolic links (O_NOFOLLOW), and `check_entries` refuses a run directory that
+holds a link, or a folder (or anything but a regular file) under a run file's name, before anything reads or writes
+in it: a planted link can never make a run read or write outside its directory.
 """
 from __future__ import annotations
 
@@ -28,11 +32,12 @@ import os
 import platform
 import re
 import secrets
+import stat
 import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import UserError
+from ..errors import UserError, first_line, preview
 from ..faults import fault_point
 from ..machine import cpu_id, cpu_model
 
@@ -44,23 +49,30 @@ except ImportError:  # Windows: runs are not locked there
 RUN_FILES = ("run.json", "config.json", "events.jsonl", "search.json", "arch.json", "metrics.json", "checkpoint.pt",
              "samples.png")
 LOCK_FILE = ".lock"
+MAX_RUN_JSON = 64 << 20  # bytes of one JSON run file: a search.json of thousands of candidates is a few MB
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{16}\.tmp$")
 # Errors of the storage under a run, not of the code: the CLI shows them as one line instead of a traceback.
+# A folder or a symlink where a run file belongs (EISDIR, ENOTDIR, ELOOP: opened without following links) is one of
+# them too: the directory was changed under the run.
 STORAGE_ERRNOS = frozenset(getattr(errno, name) for name in
-                           ("ENOSPC", "EDQUOT", "EFBIG", "EROFS", "EACCES", "EPERM", "EIO") if hasattr(errno, name))
+                           ("ENOSPC", "EDQUOT", "EFBIG", "EROFS", "EACCES", "EPERM", "EIO", "EISDIR", "ENOTDIR",
+                            "ELOOP", "ENAMETOOLONG", "ESTALE", "EMLINK", "ETXTBSY", "ENXIO") if hasattr(errno, name))
 
 
 class RunFailed(Exception):
-    """A run that had started failed on its storage (disk full, read-only, no permission); its run.json says why.
-
-    The CLI prints it as one line and exits 1 (bad input, refused before anything starts, exits 2).
+    """A run that had started failed for a reason that is not a bug: its storage (disk full, read-only, no permission,
+    a folder where a file belongs), a refusal only the work itself could find, or a training that diverged. Its run.json
+    says why. The CLI prints it as one line and exits 1 (bad input, refused before anything starts, exits 2).
     """
 
-    def __init__(self, path: Path, reason: str, recorded: bool):
+    def __init__(self, path: Path, reason: str, recorded: bool, hint: str | None = None):
         where = "recorded in its run.json" if recorded else "it could not be recorded in its run.json either"
-        super().__init__(f"run {str(path)!r} failed: {reason.splitlines()[0]} ({where}); fix the cause (free space, "
-                         f"permissions), then continue it with --resume {path}")
+        hint = hint if hint is not None else (f"fix the cause (free space, permissions), then continue it with "
+                                              f"--resume {path}")
+        super().__init__(f"run {str(path)!r} failed: {reason.splitlines()[0] if reason else 'unknown'} ({where})"
+                         + (f"; {hint}" if hint else ""))
         self.path, self.reason, self.recorded = Path(path), reason, recorded
 
 
@@ -72,7 +84,10 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temp file beside `path`, fsync, then rename: a reader never sees half a file, and a crash at any point
     leaves the previous file whole. An OSError names `path` ("[Errno 28] No space left on device: '.../x.json'")."""
     path = Path(path)
-    fd, tmp = _create_temp(path)
+    try:
+        fd, tmp = _create_temp(path)
+    except OSError as exc:  # name the file being written, not its temp file
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
     try:
         try:
             view = memoryview(data)
@@ -133,14 +148,44 @@ def _json_default(obj):
     raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")
 
 
+def shown(path) -> str:
+    """A path as error messages quote it: cut in the middle when long, so the file name at its end stays."""
+    return preview(str(path), 100)
+
+
+def read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of a regular file, opened without following a symlink; OSError otherwise (ELOOP for a link, EISDIR
+    for a folder, EFBIG past `limit`)."""
+    fd = os.open(path, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "Not a regular file", str(path))
+        if limit is not None and info.st_size > limit:
+            raise OSError(errno.EFBIG, f"File is {info.st_size:,} bytes (at most {limit:,} read)", str(path))
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            data = fh.read() if limit is None else fh.read(limit + 1)
+        if limit is not None and len(data) > limit:
+            raise OSError(errno.EFBIG, f"File is over {limit:,} bytes", str(path))
+        return data
+    finally:
+        os.close(fd)
+
+
 def read_json(path: Path) -> Any:
     try:
-        return json.loads(Path(path).read_bytes())
+        return json.loads(read_bytes(Path(path), MAX_RUN_JSON))
     except FileNotFoundError:
-        raise UserError(f"{str(path)!r} does not exist") from None
-    except (OSError, ValueError, RecursionError) as exc:  # ValueError: bad JSON or bad UTF-8; RecursionError: [[[[...
-        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise UserError(f"{str(path)!r} is not readable JSON: {first}") from None
+        raise UserError(f"{shown(path)} does not exist") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UserError(f"{shown(path)} is a symbolic link; run files are read only from the run directory itself")\
+                from None
+        raise UserError(f"{shown(path)} cannot be read: {exc.strerror or first_line(exc)}") from None
+    except (ValueError, RecursionError) as exc:  # ValueError: bad JSON or bad UTF-8; RecursionError: [[[[...
+        raise UserError(f"{shown(path)} is not readable JSON: {first_line(exc, 120)}") from None
 
 
 def platform_info() -> dict[str, Any]:
@@ -159,9 +204,9 @@ def platform_info() -> dict[str, Any]:
 
 
 def check_run_name(name: str) -> str:
-    if not _RUN_NAME.match(name) or name in (".", ".."):
+    if not isinstance(name, str) or not _RUN_NAME.match(name) or name in (".", ".."):
         raise UserError(
-            f"invalid run name {name!r}; accepted: 1-128 characters of letters, digits, '.', '_' and '-', "
+            f"invalid run name {preview(name)}; accepted: 1-128 characters of letters, digits, '.', '_' and '-', "
             "starting with a letter or digit (no path separators)"
         )
     return name
@@ -169,16 +214,24 @@ def check_run_name(name: str) -> str:
 
 def check_results_dir(results_dir: str | Path) -> None:
     """Refuse a results folder that cannot be written before any work starts (data loading, a dataset download)."""
+    from ..options import path_problem
+
+    problem = path_problem(str(results_dir))
+    if problem is not None:
+        raise UserError(f"invalid results_dir {shown(results_dir)}; accepted: {problem}")
     try:
         folder = Path(results_dir).absolute()
-        existing = next(p for p in (folder, *folder.parents) if p.exists())
-    except ValueError as exc:  # e.g. an embedded NUL byte
-        raise UserError(f"invalid results_dir {str(results_dir)!r}: {exc}") from None
+        existing = next(p for p in (folder, *folder.parents) if os.path.lexists(p))
+        if existing.is_symlink() and not existing.exists():
+            raise UserError(f"cannot create a run directory under {shown(results_dir)}: {shown(existing)} is a "
+                            "broken symbolic link")
+    except (OSError, ValueError) as exc:
+        raise UserError(f"invalid results_dir {shown(results_dir)}: {first_line(exc)}") from None
     if not existing.is_dir():
-        raise UserError(f"cannot create a run directory under {str(results_dir)!r}: {str(existing)!r} is a file")
+        raise UserError(f"cannot create a run directory under {shown(results_dir)}: {shown(existing)} is a file")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise UserError(f"cannot create a run directory under {str(results_dir)!r}: {str(existing)!r} is not writable "
-                        "(read-only file system or no permission); choose another --results-dir")
+        raise UserError(f"cannot create a run directory under {shown(results_dir)}: {shown(existing)} is not "
+                        "writable (read-only file system or no permission); choose another --results-dir")
 
 
 class RunDir:
@@ -200,17 +253,38 @@ class RunDir:
             path = root / name
             path.mkdir()
         except FileExistsError:
-            raise UserError(f"run directory {str(root / name)!r} already exists; pick another --run-name") from None
+            raise UserError(f"run directory {shown(root / name)} already exists; pick another --run-name") from None
         except OSError as exc:
-            raise UserError(f"cannot create a run directory under {str(root)!r}: {exc.strerror or exc}") from None
+            raise UserError(f"cannot create a run directory under {shown(root)}: {exc.strerror or exc}") from None
         return cls(path).lock()
 
     @classmethod
     def open(cls, path: str | Path) -> "RunDir":
-        path = Path(path)
-        if not (path / "run.json").is_file():
-            raise UserError(f"{str(path)!r} is not a run directory (no run.json)")
+        """An existing run directory (one holding run.json), to read; see `check_entries` before writing into it."""
+        try:
+            path = Path(path)
+            if not os.path.lexists(path / "run.json"):
+                raise UserError(f"{shown(path)} is not a run directory (no run.json)")
+        except (OSError, ValueError) as exc:  # a path too long, a NUL byte
+            raise UserError(f"{shown(path)} is not a run directory ({first_line(exc)})") from None
         return cls(path)
+
+    def check_entries(self) -> "RunDir":
+        """Refuse (one UserError, nothing changed) a run directory holding a symbolic link, or anything but a regular
+        file under the name of a run file: a run reads and writes only its own files."""
+        try:
+            entries = list(os.scandir(self.path))
+        except OSError as exc:
+            raise UserError(f"cannot read run directory {shown(self.path)}: {exc.strerror or exc}") from None
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.is_symlink():
+                raise UserError(f"run directory {shown(self.path)} holds a symbolic link {preview(entry.name)}; a run "
+                                "directory holds only its own files (remove the link)")
+            if (entry.name in RUN_FILES or entry.name == LOCK_FILE) and not entry.is_file(follow_symlinks=False):
+                kind = "a folder" if entry.is_dir(follow_symlinks=False) else "not a regular file"
+                raise UserError(f"{shown(self.file(entry.name))} is {kind}; a run directory holds its run files as "
+                                "regular files (move it away)")
+        return self
 
     def lock(self) -> "RunDir":
         """Claim the run for this process until `unlock()` (or the `with` block, or the process, ends: the kernel drops
@@ -220,15 +294,16 @@ class RunDir:
         if self._lock is not None:
             return self
         try:
-            handle = open(self.file(LOCK_FILE), "a")
+            fd = os.open(self.file(LOCK_FILE), os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW, 0o666)
+            handle = os.fdopen(fd, "a")
         except OSError as exc:
-            raise UserError(f"cannot write into run directory {str(self.path)!r}: {exc.strerror or exc}") from None
+            raise UserError(f"cannot write into run directory {shown(self.path)}: {exc.strerror or exc}") from None
         if fcntl is not None:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 handle.close()
-                raise UserError(f"run directory {str(self.path)!r} is in use by another ganas-bench process; wait for "
+                raise UserError(f"run directory {shown(self.path)} is in use by another ganas-bench process; wait for "
                                 "it to end (or stop it), then try again") from None
             except OSError:  # no locks on this file system (some network mounts)
                 pass
@@ -241,17 +316,21 @@ class RunDir:
     def held_elsewhere(self) -> bool | None:
         """Whether a process holds this run's lock right now: True (it is running), False (nobody: a "running" status
         is then left by a process that was killed), None (no lock file, or no locks on this file system)."""
-        lock_file = self.file(LOCK_FILE)
-        if fcntl is None or not lock_file.is_file():
-            return None if fcntl is None else False
+        if fcntl is None:
+            return None
         try:
-            with open(lock_file, "r") as handle:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-                return False  # closing the handle releases the probe
+            fd = os.open(self.file(LOCK_FILE), os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+        except OSError:  # no lock file (or a link, a folder): nobody holds it
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return False  # closing the descriptor releases the probe
         except BlockingIOError:
             return True
         except OSError:
             return None
+        finally:
+            os.close(fd)
 
     def unlock(self) -> None:
         if self._lock is not None:
@@ -274,7 +353,7 @@ class RunDir:
         """A run file's JSON object; anything else (a list, a number, bad JSON) is a UserError naming the file."""
         data = read_json(self.file(name))
         if not isinstance(data, dict):
-            raise UserError(f"{str(self.file(name))!r} holds a JSON {type(data).__name__}, not an object; it is not a "
+            raise UserError(f"{shown(self.file(name))} holds a JSON {type(data).__name__}, not an object; it is not a "
                             "ganas-bench run file")
         return data
 
@@ -289,19 +368,31 @@ class RunDir:
         atomic_write_bytes(self.file(name), buf.getvalue())
 
     def has(self, name: str) -> bool:
-        return self.file(name).is_file()
+        """Whether the run holds `name` as a regular file (a symbolic link does not count)."""
+        try:
+            return stat.S_ISREG(os.lstat(self.file(name)).st_mode)
+        except (OSError, ValueError):
+            return False
 
     def log(self, event: str, **fields: Any) -> None:
-        """Append one event line with one write call. A line torn by a full disk is closed first, so the next event
-        still gets a line of its own."""
+        """Append one event line with one write call (never through a symbolic link). A line torn by a full disk is
+        closed first, so the next event still gets a line of its own. An OSError names events.jsonl."""
         row = {"t": round(time.monotonic() - self._t0, 3), "event": event, **fields}
         line = (json.dumps(row, sort_keys=True, default=_json_default) + "\n").encode()
-        with open(self.file("events.jsonl"), "ab+") as fh:
-            if fh.seek(0, os.SEEK_END) > 0:
-                fh.seek(-1, os.SEEK_END)
-                if fh.read(1) != b"\n":
+        path = self.file("events.jsonl")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | _NOFOLLOW, 0o666)
+            try:
+                size = os.fstat(fd).st_size
+                if size > 0 and os.pread(fd, 1, size - 1) != b"\n":
                     line = b"\n" + line
-            fh.write(line)
+                _write_all(fd, memoryview(line))
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            if exc.filename is None:
+                raise OSError(exc.errno, exc.strerror, str(path)) from exc
+            raise
 
     def update_run(self, **fields: Any) -> dict:
         info = self.read_json("run.json") if self.has("run.json") else {}

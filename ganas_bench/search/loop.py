@@ -10,9 +10,9 @@ point resumes to the result the uninterrupted run reaches, bit for bit on CPU.
 """
 from __future__ import annotations
 
-from ..checkpoint import load_checkpoint
+from ..checkpoint import check_optimizer_states, load_checkpoint
 from ..contracts.strategy import SearchResult, Strategy
-from ..errors import UserError
+from ..errors import UserError, first_line, preview
 
 #: what a search checkpoint holds besides the strategy's own state
 HARNESS_KEYS = ("steps", "meter", "evaluator")
@@ -38,7 +38,8 @@ class SearchStateStore:
 def check_search_checkpoint(saved: dict, where: str) -> None:
     """Refuse a search checkpoint without the harness's parts, before anything is loaded from it."""
     def bad(what: str):
-        raise UserError(f"checkpoint {where!r} has no valid {what}; it is damaged or not a ganas-bench search checkpoint")
+        raise UserError(f"checkpoint {preview(where, 120)} has no valid {what}; it is damaged or not a ganas-bench "
+                        "search checkpoint")
 
     if not isinstance(saved.get("strategy"), dict):
         bad("'strategy' entry (dict expected)")
@@ -60,13 +61,53 @@ def restore(strategy: Strategy, harness, saved: dict, where: str) -> int:
         harness.evaluator.load_state_dict(state["evaluator"])
         harness.clock.load_state_dict(saved["clock"])
         harness.restore_rng_state(saved["rng"])
-        return int(state["steps"])
-    except UserError:
-        raise
-    except (KeyError, IndexError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
-        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-        raise UserError(f"checkpoint {where!r} does not fit this search ({type(exc).__name__}: {first}); it is "
-                        "damaged or written for another setup") from None
+        check_optimizer_states(_optimizers(strategy))
+        steps = state["steps"]
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"steps {preview(steps)}")
+        return steps
+    except UserError as exc:
+        raise UserError(f"checkpoint {preview(where, 120)} does not fit this search: {exc}") from None
+    except (KeyError, IndexError, TypeError, ValueError, RuntimeError, AttributeError, OverflowError) as exc:
+        raise UserError(f"checkpoint {preview(where, 120)} does not fit this search ({type(exc).__name__}: "
+                        f"{first_line(exc, 120)}); it is damaged or written for another setup") from None
+
+
+def check_search_resume(strategy_cls, space, harness, options, saved: dict, where: str) -> None:
+    """Load a search checkpoint into a freshly started strategy on a throwaway harness (its own clock, meter, RNG and
+    evaluator; the global random streams are put back afterwards), exactly as `run_search` will: one UserError if any
+    of it does not fit, before the run directory is touched. `harness` is the run's search harness (its budget set)."""
+    from ..harness import RunHarness
+    from ..seeding import untouched_rng
+
+    probe = RunHarness(harness.config, harness.device, harness.real)
+    probe.budget = harness.budget
+    with untouched_rng(harness.device):
+        strategy = strategy_cls(space, probe, options)
+        strategy.start()
+        restore(strategy, probe, saved, where)
+
+
+def _optimizers(root, depth: int = 4):
+    """Every torch optimiser reachable from `root`'s attributes (a strategy holds them in itself, its trainers and
+    its supernet's trainer), to check their loaded states."""
+    import torch
+
+    seen, found, todo = set(), [], [(root, 0)]
+    while todo:
+        obj, level = todo.pop()
+        if id(obj) in seen or level > depth or isinstance(obj, (torch.Tensor, torch.nn.Module, str, bytes)):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, torch.optim.Optimizer):
+            found.append(obj)
+        elif isinstance(obj, dict):
+            todo += [(v, level + 1) for v in obj.values()]
+        elif isinstance(obj, (list, tuple)):
+            todo += [(v, level + 1) for v in obj]
+        elif hasattr(obj, "__dict__") and type(obj).__module__.split(".")[0] not in ("torch", "numpy", "builtins"):
+            todo += [(v, level + 1) for v in vars(obj).values()]
+    return found
 
 
 def snapshot(strategy: Strategy, harness, steps: int) -> dict:
