@@ -25,6 +25,7 @@ from .runs.rundir import RunDir, check_results_dir
 from .runs.status import read_metrics
 from .search.budget import SearchBudget
 from .search.loop import SearchStateStore, run_search
+from .torchrun import shared_work
 
 
 @dataclass
@@ -103,7 +104,8 @@ def _train_work(harness: RunHarness, run: RunDir, space, genotype: Genotype, arc
     def work():
         return write_metrics(run, harness, _final_training(harness, run, space, genotype, arch_name))
 
-    return RunResult(run.path, guarded(run, work))
+    with shared_work("train", harness, run, space, genotype, arch_name):  # under torchrun the other ranks join here
+        return RunResult(run.path, guarded(run, work))
 
 
 def _final_training(harness: RunHarness, run: RunDir, space, genotype: Genotype, arch_name: str | None) -> dict:
@@ -125,13 +127,15 @@ def write_metrics(run: RunDir, harness: RunHarness, metrics: dict) -> dict:
 
 # --------------------------------------------------------------------------------------------------------- run
 def command_run(cfg: Config, strategy_name: str, space_name: str, run_name: str | None = None,
-                search_only: bool = False) -> RunResult:
+                search_only: bool = False, executor=None) -> RunResult:
+    """`executor` (ganas_bench/executors.py; default: this process) runs the search's independent jobs, e.g. random
+    search's from-scratch candidates."""
     cfg = with_strategy(cfg, strategy_name)
     strategy_cls, space = check_pair(cfg, strategy_name, space_name)
     if given_again(cfg, run_name, "run", strategy=strategy_name, space=space_name, search_only=search_only):
-        return command_resume(str(Path(cfg.results_dir) / run_name))
+        return command_resume(str(Path(cfg.results_dir) / run_name), executor)
     check_results_dir(cfg.results_dir)
-    harness = RunHarness.open(cfg)
+    harness = RunHarness.open(cfg, executor)
     run = start_run(cfg, "run", f"{strategy_name}-{space_name}", run_name, strategy=strategy_name, space=space_name,
                     arch_name=None, search_only=search_only)
     return _search_work(harness, run, strategy_cls, space, search_only)
@@ -156,7 +160,8 @@ def _search_work(harness: RunHarness, run: RunDir, strategy_cls, space, search_o
         metrics["search"] = info
         return write_metrics(run, harness, metrics)
 
-    return RunResult(run.path, guarded(run, work))
+    with shared_work("run", harness, run, strategy_cls, space, search_only):  # under torchrun the other ranks join
+        return RunResult(run.path, guarded(run, work))
 
 
 def _search(harness: RunHarness, run: RunDir, strategy_cls, space) -> tuple[Genotype, dict]:
@@ -183,7 +188,7 @@ def _search(harness: RunHarness, run: RunDir, strategy_cls, space) -> tuple[Geno
 
 
 # --------------------------------------------------------------------------------------------------------- resume
-def command_resume(run_path: str) -> RunResult:
+def command_resume(run_path: str, executor=None) -> RunResult:
     """Continue an interrupted `train` or `run` from its run directory, with the configuration it was started with.
 
     run.json, config.json, the architecture and the checkpoint are all checked before the first write, so a damaged or
@@ -213,7 +218,7 @@ def command_resume(run_path: str) -> RunResult:
         return _train_work(harness, run, space, genotype, arch_name)
     strategy_cls, space = check_pair(cfg, strategy, info.get("space"))
     _check_checkpoint(run, None)
-    harness = RunHarness.open(cfg)
+    harness = RunHarness.open(cfg, executor)
     _reopen(run, "run")
     return _search_work(harness, run, strategy_cls, space, bool(info.get("search_only")))
 
