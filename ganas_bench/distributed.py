@@ -21,6 +21,7 @@ The rules, the same on CPU (gloo) and GPU (nccl; a combined `cpu:gloo,cuda:nccl`
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import os
@@ -47,22 +48,28 @@ class Ranks:
     world_size: int = 1
     local_rank: int = 0
     active: bool = False  # a process group exists (torchrun), even with one rank
+    sparse: bool = False  # modules wrapped from here use a subset of their parameters per step (a supernet)
 
     @property
     def is_main(self) -> bool:
         return self.rank == 0
 
     # ------------------------------------------------------------------ data parallelism
-    def wrap(self, module: nn.Module) -> nn.Module:
+    def for_supernet(self) -> "Ranks":
+        """These ranks, wrapping modules that use one path of their ops per step (DDP's find_unused_parameters)."""
+        return dataclasses.replace(self, sparse=True)
+
+    def wrap(self, module: nn.Module, sparse: bool = False) -> nn.Module:
         """`module` under DistributedDataParallel (parameters broadcast from rank 0 now); itself outside torchrun.
-        find_unused_parameters: a supernet uses one path of its ops per step."""
+        `sparse` (or `for_supernet()`): some parameters get no gradient in some steps (a supernet's unused ops, a D
+        frozen during the G step), so DDP looks for them at every forward."""
         if not self.active:
             return module
         from torch.nn.parallel import DistributedDataParallel
 
         device = next(module.parameters()).device
         ids = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else None
-        return DistributedDataParallel(module, device_ids=ids, find_unused_parameters=True)
+        return DistributedDataParallel(module, device_ids=ids, find_unused_parameters=self.sparse or sparse)
 
     def local_size(self, global_size: int, what: str) -> int:
         if global_size % self.world_size:

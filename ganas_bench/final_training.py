@@ -21,6 +21,7 @@ from .checkpoint import capture_rng, check_train_checkpoint, load_checkpoint, re
 from .cost import count_params, training_step_flops
 from .errors import UserError
 from .evaluation import evaluate
+from .faults import fault_point
 from .genotype import Genotype
 
 TRAIN_SEED_OFFSET = 1_000_003
@@ -82,6 +83,7 @@ class FinalTraining:
         with harness.progress(cfg.train_iters, "train") as bar:
             bar.update(start)
             for it in range(start + 1, cfg.train_iters + 1):
+                fault_point("train_iteration")
                 with harness.clock.phase("train"):
                     d_loss, g_loss = trainer.iteration(self.batches)
                 bar.update(1)

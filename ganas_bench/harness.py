@@ -103,8 +103,8 @@ class RunHarness:
     def make_trainer(self, generator, discriminator, **kwargs) -> GANTrainer:
         """The shared GAN step for these nets (the space's builders have already initialised them as their paper does);
         its step time goes to the run's meter."""
-        return GANTrainer(generator, discriminator, self.config, self.device, meter=self.meter, ranks=self.ranks,
-                          **kwargs)
+        kwargs.setdefault("ranks", self.ranks)
+        return GANTrainer(generator, discriminator, self.config, self.device, meter=self.meter, **kwargs)
 
     @property
     def evaluator(self):
@@ -122,14 +122,19 @@ class RunHarness:
         return SharedTraining(space, self)
 
     def on_main(self, fn, *args, **kwargs):
-        """`fn` (a metric, the proxy) on rank 0 only; its result, the run's NumPy RNG and the evaluator's counters
-        (which `fn` may have moved) then on every rank. Plainly `fn(...)` outside torchrun."""
+        """`fn` (a metric, the proxy) on rank 0 only; its result, every RNG stream and the evaluator's counters (which
+        `fn` may have moved) then on every rank, as if each had run it. Plainly `fn(...)` outside torchrun."""
         if not self.ranks.active:
             return fn(*args, **kwargs)
         result = fn(*args, **kwargs) if self.ranks.is_main else None
-        state = self.ranks.broadcast((result, self.rng.bit_generator.state, self.evaluator.state_dict()))
-        result, self.rng.bit_generator.state = state[0], state[1]
-        self.evaluator.load_state_dict(state[2])
+        rng = capture_rng(self.rng)
+        rng["torch_cuda"] = []  # each rank's own device has its own stream: rank 0's device's state goes to each
+        on_device = torch.cuda.get_rng_state() if self.device.type == "cuda" else None
+        result, rng, on_device, counters = self.ranks.broadcast((result, rng, on_device, self.evaluator.state_dict()))
+        restore_rng(rng, self.rng)
+        if on_device is not None:
+            torch.cuda.set_rng_state(on_device)
+        self.evaluator.load_state_dict(counters)
         return result
 
     # ------------------------------------------------------------------ reporting

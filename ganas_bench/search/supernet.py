@@ -98,7 +98,8 @@ class SharedTraining:
 
     def _build(self) -> None:
         self.shared = self.space.build_shared(self.widths)
-        self.trainer = self.harness.make_trainer(self.shared.generator, self.shared.discriminator, ema=False)
+        self.trainer = self.harness.make_trainer(self.shared.generator, self.shared.discriminator, ema=False,
+                                                 ranks=self.harness.ranks.for_supernet())
         self.shared.set_stage(self.stage)
 
     def enter_stage(self, stage: int) -> int:

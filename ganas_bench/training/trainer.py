@@ -37,7 +37,7 @@ class GANTrainer:
         self.G = generator.to(device)
         self.D = discriminator.to(device)
         self.ranks = ranks if ranks is not None else SINGLE
-        self.train_G, self.train_D = self.ranks.wrap(self.G), self.ranks.wrap(self.D)
+        self.train_G, self.train_D = self.ranks.wrap(self.G), self.ranks.wrap(self.D, sparse=True)  # D: frozen in G steps
         self.cfg = cfg
         self.device = device
         self._g_params = list(g_params) if g_params is not None else list(self.G.parameters())
