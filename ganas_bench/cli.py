@@ -285,9 +285,10 @@ def matrix(seeds, strategies, spaces, executor, ray_address, task_cpus, task_gpu
             timed.append(outcome["seconds"])
         waiting.discard(index)
         left = sum(1 for i in waiting if states[i] != "finished")
+        slots = runner.parallelism  # runs at once: the ETA counts each run's share of the wall time
         fid = f", FID {outcome['fid']:.2f}" if outcome.get("fid") is not None else ""
         click.echo(f"[{index + 1}/{len(tasks)}] {outcome['run']}: {outcome['state']} in {outcome['seconds']:.0f} s{fid}; "
-                   f"{eta_text(timed, left)}")
+                   f"{eta_text([t / slots for t in timed], left)}")
 
     runner.map(run_task, tasks, on_result=report)
     click.echo("matrix done; `ganas-bench tables` tabulates it")

@@ -68,7 +68,9 @@ class Ranks:
         from torch.nn.parallel import DistributedDataParallel
 
         device = next(module.parameters()).device
-        ids = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else None
+        ids = None
+        if device.type == "cuda":
+            ids = [device.index if device.index is not None else torch.cuda.current_device()]
         return DistributedDataParallel(module, device_ids=ids, find_unused_parameters=self.sparse or sparse)
 
     def local_size(self, global_size: int, what: str) -> int:
@@ -81,7 +83,7 @@ class Ranks:
         """This rank's rows of a global batch (dim 0), in rank order."""
         if self.world_size == 1:
             return batch
-        n = batch.shape[0] // self.world_size
+        n = self.local_size(batch.shape[0], "global batch")
         return batch[self.rank * n:(self.rank + 1) * n]
 
     def mean(self, value: torch.Tensor) -> torch.Tensor:

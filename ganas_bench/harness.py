@@ -50,6 +50,9 @@ class RunHarness:
     def open(cls, cfg: Config, executor=None, log: Callable[..., None] | None = None) -> "RunHarness":
         """Resolve the device, load the real images and make torch deterministic; seeded with cfg.seed. `executor`:
         where the run's independent jobs go (default: this process)."""
+        ranks = current_ranks()
+        for name in ("d_batch", "g_batch"):  # global batches, split over the ranks of a torchrun job
+            ranks.local_size(getattr(cfg, name), name)
         real = load_real_images(cfg.dataset, cfg.data_root, cfg.image_size, cfg.download)
         deterministic_torch()
         harness = cls(cfg, resolve_device(cfg.device), real, log=log)
