@@ -110,6 +110,11 @@ class RunDirRecorder:
         run = self._run(job)
         if run is not None:
             run.log("executor_retry", attempt=attempt, reason=reason)
+        else:
+            _remove_unstarted(job)
+
+    # what a run directory holds between its mkdir and its run.json (lifecycle.start_run)
+    UNSTARTED = (".lock", "config.json")
 
     def on_failure(self, index: int, job, reason: str, worker_died: bool) -> None:
         self.echo(f"failed: job {index + 1} ({describe_job(job)}): {reason}")
@@ -120,3 +125,21 @@ class RunDirRecorder:
 
         run.log("executor_failed", reason=reason)
         finish_run(run, "failed", reason)
+
+
+def _remove_unstarted(job) -> None:
+    """A worker killed in the instant between creating its run directory and writing run.json leaves a directory that
+    is no run yet (a lock file, perhaps config.json); it is removed so the retry starts the run afresh."""
+    import shutil
+
+    from .runs.rundir import _TEMP_NAME
+
+    name = getattr(job, "run_name", None)
+    if not name:
+        return
+    path = os.path.join(str(getattr(job, "results_dir", "")), str(name))
+    if not os.path.isdir(path) or os.path.exists(os.path.join(path, "run.json")):
+        return
+    entries = os.listdir(path)
+    if all(e in RunDirRecorder.UNSTARTED or _TEMP_NAME.match(e) for e in entries):
+        shutil.rmtree(path, ignore_errors=True)

@@ -117,3 +117,10 @@ def test_random_candidates_as_ray_tasks_rank_the_same_genotypes_with_the_same_sc
         assert ray_search["info"][key] == local_search["info"][key], key
     strip = [{k: v for k, v in e.items() if k != "t"} for e in local_events]
     assert [{k: v for k, v in e.items() if k != "t"} for e in ray_events] == strip
+
+
+def test_a_run_directory_its_killed_worker_had_only_just_created_is_cleared_for_the_retry(cluster, tmp_path):
+    (tmp_path / "fresh").mkdir()
+    (tmp_path / "fresh" / ".lock").touch()  # mkdir and lock done, run.json not yet written: no run to continue
+    assert RayExecutor(task_cpus=1, retries=1).map(die_first_times, [KillJob(str(tmp_path), "fresh", 1, 5)]) == [5]
+    assert not (tmp_path / "fresh").exists()

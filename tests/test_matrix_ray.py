@@ -83,8 +83,10 @@ def wait_for(condition, proc, seconds=900):
 def test_one_killed_worker_in_a_six_run_matrix_gives_six_finished_runs_and_one_recorded_retry(tmp_path):
     folder = tmp_path / "m"
     proc = start([*ARGS, "--seeds", "0-5", "--executor", "ray", "--results-dir", str(folder)])
-    holders = wait_for(lambda: lock_holders(folder, proc.pid), proc)
-    pid, victim = next(iter(holders.items()))
+    def started():  # a worker inside a run (its run.json written), not in the instant of creating it
+        return {pid: run for pid, run in lock_holders(folder, proc.pid).items() if (folder / run / "run.json").is_file()}
+
+    pid, victim = next(iter(wait_for(started, proc).items()))
     os.kill(pid, signal.SIGKILL)
     out, err = proc.communicate(timeout=1500)
     assert proc.returncode == 0, err[-3000:]
