@@ -1,8 +1,9 @@
-"""The figures of `ganas-bench tables`: FID vs search cost, search curves, architecture entropies, sample grids.
+"""Drawing the figures of `ganas-bench tables`; what to draw is decided in ganas_bench/tables/figures.py.
 
 Figures are drawn on `matplotlib.figure.Figure` with the Agg canvas (no pyplot, no global backend switch) under
 matplotlib's default style, and saved as PNG and PDF without creation dates or software stamps, so that the same inputs
-give byte-identical files.
+give byte-identical files. Error bars are the 95% intervals the tables print; a hollow marker is a published number its
+source does not confirm.
 """
 from __future__ import annotations
 
@@ -20,11 +21,9 @@ from matplotlib.figure import Figure
 
 _PNG_METADATA = {"Software": None}
 _PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None}
-# Curve keys that index or time a row rather than measure the search.
-X_KEYS = ("step", "iteration", "iter", "epoch")
-_BOOKKEEPING = {"t", "time", "wall_s", "stage", "seed"}
-_COLORS = matplotlib.rcParamsDefault["axes.prop_cycle"].by_key()["color"]
-_LINESTYLES = ("-", "--", ":", "-.")
+COLORS = matplotlib.rcParamsDefault["axes.prop_cycle"].by_key()["color"]
+LINESTYLES = ("-", "--", ":", "-.")
+_MARKERS = {"published": "o", "ours": "s"}
 
 
 def save_figure(fig: Figure, stem: Path) -> list[Path]:
@@ -36,146 +35,138 @@ def save_figure(fig: Figure, stem: Path) -> list[Path]:
     return [png, pdf]
 
 
-def _figure(width: float, height: float, rows: int = 1, top_inches: float = 0.55, hspace: float = 0.45) -> Figure:
+def _figure(width: float, height: float, rows: int = 1, top_inches: float = 0.75, hspace: float = 0.5) -> Figure:
     """Fixed margins rather than a layout engine: a layout engine draws every figure once more, for nothing here."""
     fig = Figure(figsize=(width, height))
-    fig.subplots_adjust(left=0.8 / width, right=1.0 - 0.25 / width, bottom=0.55 / height * rows ** 0.5,
+    fig.subplots_adjust(left=0.9 / width, right=1.0 - 0.25 / width, bottom=0.6 / height * rows ** 0.5,
                         top=1.0 - top_inches / height, hspace=hspace, wspace=0.3)
     return fig
 
 
-def plot_fid_vs_search_cost(points: pd.DataFrame, title: str, stem: Path) -> list[Path]:
-    """One point per published method or group of our runs: FID over search cost on a log axis.
-
-    `points` columns: label, source ("published" | "ours"), fid, fid_std (NaN if none), cost_days, cost_unit
-    ("GPU-days" | "CPU-core-days" | ...), verified (bool). CPU points keep their own unit and marker: a CPU-core-day is
-    not a GPU-day, so the legend and axis label say which is which.
-    """
-    with matplotlib.style.context("default"):
-        fig = _figure(7.0, 4.8)
-        ax = fig.add_subplot()
-        styles = {
-            ("published", True): dict(marker="o", color="tab:blue", label="published (verified)"),
-            ("published", False): dict(marker="o", color="tab:blue", markerfacecolor="none",
-                                       label="published (unverified in part)"),
-        }
-        seen = set()
-        for row in points.itertuples(index=False):
-            if row.source == "published":
-                style = dict(styles[("published", bool(row.verified))])
-            else:
-                gpu = row.cost_unit.startswith("GPU")
-                style = dict(marker="s" if gpu else "^", color="tab:green" if gpu else "tab:red",
-                             label=f"ours ({row.cost_unit})")
-            label = style.pop("label")
-            yerr = None if pd.isna(row.fid_std) else row.fid_std
-            ax.errorbar(row.cost_days, row.fid, yerr=yerr, linestyle="none", markersize=7, capsize=3,
-                        label=None if label in seen else label, **style)
-            seen.add(label)
-            ax.annotate(row.label, (row.cost_days, row.fid), textcoords="offset points", xytext=(5, 4), fontsize=7)
-        ax.set_xscale("log")
-        ax.set_xlabel("search cost in device-days (log): GPU-days, or CPU-core-days for CPU runs")
-        ax.set_ylabel("FID (lower is better)")
-        ax.set_title(_wrap(title, 7.0), fontsize=10)
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
-        return save_figure(fig, stem)
-
-
-def curve_series(curve: Sequence[dict]) -> tuple[str, list[float], dict[str, list]]:
-    """Split a search curve into its x axis and its measured series.
-
-    x is the first of X_KEYS present in every row (else the row index). A series value is a number, or a list / dict of
-    numbers (e.g. one entropy per edge); a row lacking a key gives NaN there.
-    """
-    rows = [r for r in curve if isinstance(r, dict)]
-    x_key = next((k for k in X_KEYS if rows and all(_is_number(r.get(k)) for r in rows)), "index")
-    xs = [float(r[x_key]) for r in rows] if x_key != "index" else [float(i) for i in range(len(rows))]
-    keys = sorted({k for r in rows for k in r if k not in X_KEYS and k not in _BOOKKEEPING and _is_series(r[k])})
-    series = {k: [r.get(k, math.nan) if _is_series(r.get(k)) else math.nan for r in rows] for k in keys}
-    return x_key, xs, series
-
-
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _is_series(v) -> bool:
-    if _is_number(v):
-        return True
-    if isinstance(v, list):
-        return bool(v) and all(_is_number(e) for e in v)
-    if isinstance(v, dict):
-        return bool(v) and all(_is_number(e) for e in v.values())
-    return False
-
-
-def _components(values: list) -> dict[str, list[float]]:
-    """One list per component: a scalar series is one component; list/dict values give one per edge."""
-    first = next((v for v in values if not _is_number(v) or not math.isnan(v)), None)
-    if first is None or _is_number(first):
-        return {"": [float(v) if _is_number(v) else math.nan for v in values]}
-    names = [str(i) for i in range(len(first))] if isinstance(first, list) else sorted(first)
-    out = {n: [] for n in names}
-    for v in values:
-        for i, n in enumerate(names):
-            if isinstance(v, list) and i < len(v):
-                out[n].append(float(v[i]))
-            elif isinstance(v, dict) and n in v:
-                out[n].append(float(v[n]))
-            else:
-                out[n].append(math.nan)
-    return out
-
-
-def plot_curves(runs: Sequence[tuple[str, int, Sequence[dict]]], keys: Sequence[str], title: str,
-                stem: Path) -> list[Path]:
-    """One panel per curve key, one line per run (colour per group label, line style per seed).
-
-    `runs` holds (group label, seed index within the group, curve rows). Per-edge series (lists or dicts) are drawn as
-    thin lines with their mean in bold.
-    """
-    with matplotlib.style.context("default"):
-        ncols = min(2, len(keys))
-        nrows = math.ceil(len(keys) / ncols)
-        fig = _figure(6.0 * ncols, 3.6 * nrows, nrows)
-        labels = sorted({label for label, _, _ in runs})
-        for i, key in enumerate(keys):
-            ax = fig.add_subplot(nrows, ncols, i + 1)
-            x_name = "step"
-            for label, seed_index, curve in runs:
-                x_name, xs, series = curve_series(curve)
-                if key not in series:
-                    continue
-                color = _COLORS[labels.index(label) % len(_COLORS)]
-                style = _LINESTYLES[seed_index % len(_LINESTYLES)]
-                parts = _components(series[key])
-                name = f"{label} #{seed_index + 1}"
-                if len(parts) == 1:
-                    ax.plot(xs, next(iter(parts.values())), color=color, linestyle=style, label=name)
-                else:
-                    for values in parts.values():
-                        ax.plot(xs, values, color=color, linestyle=style, linewidth=0.6, alpha=0.35)
-                    mean = [_nanmean([p[j] for p in parts.values()]) for j in range(len(xs))]
-                    ax.plot(xs, mean, color=color, linestyle=style, linewidth=2.0,
-                            label=f"{name} (mean of {len(parts)})")
-            ax.set_xlabel(x_name)
-            ax.set_ylabel(key)
-            ax.grid(True, alpha=0.3)
-            if ax.lines:
-                ax.legend(fontsize=6)
-        fig.suptitle(_wrap(title, fig.get_figwidth()), fontsize=10)
-        return save_figure(fig, stem)
-
-
-def _wrap(title: str, width_inches: float) -> str:
+def wrap(title: str, width_inches: float) -> str:
     width = max(30, int(width_inches * 11))
     return "\n".join(textwrap.fill(line, width, break_on_hyphens=False) for line in title.split("\n"))
 
 
-def _nanmean(values: list[float]) -> float:
-    kept = [v for v in values if not math.isnan(v)]
-    return sum(kept) / len(kept) if kept else math.nan
+def _errors(low: float, mid: float, high: float) -> list[list[float]] | None:
+    if any(pd.isna(v) for v in (low, mid, high)):
+        return None
+    return [[max(mid - low, 0.0)], [max(high - mid, 0.0)]]
+
+
+def _point(ax, x: float, y: float, xerr, yerr, kind: str, filled: bool, color: str, label: str | None) -> None:
+    ax.errorbar(x, y, xerr=xerr, yerr=yerr, linestyle="none", marker=_MARKERS.get(kind, "^"), markersize=7,
+                capsize=3, color=color, markerfacecolor=color if filled else "none", label=label)
+
+
+def plot_cost_vs_fid(panels: Sequence[dict], title: str, stem: Path) -> list[Path]:
+    """One panel per cost unit: FID over search cost (log x), 95% intervals on both axes, the Pareto front.
+
+    A panel: {"x_label", "points": DataFrame[label, kind ("published" | "ours"), cost, cost_low, cost_high, fid,
+    fid_low, fid_high, filled], "front": [(cost, fid), ...] sorted by cost}.
+    """
+    with matplotlib.style.context("default"):
+        fig = _figure(7.0 * len(panels), 5.0)
+        for i, panel in enumerate(panels):
+            ax = fig.add_subplot(1, len(panels), i + 1)
+            seen = set()
+            for row in panel["points"].itertuples(index=False):
+                color = "tab:blue" if row.kind == "published" else "tab:green"
+                label = f"{row.kind} ({'confirmed' if row.filled else 'not confirmed by its source'})" \
+                    if row.kind == "published" else "ours: group mean, 95% intervals"
+                _point(ax, row.cost, row.fid, _errors(row.cost_low, row.cost, row.cost_high),
+                       _errors(row.fid_low, row.fid, row.fid_high), row.kind, bool(row.filled), color,
+                       None if label in seen else label)
+                seen.add(label)
+                ax.annotate(row.label, (row.cost, row.fid), textcoords="offset points", xytext=(5, 4), fontsize=7)
+            if len(panel["front"]) > 1:
+                xs, ys = zip(*panel["front"])
+                ax.step(xs, ys, where="post", color="0.4", linestyle="--", linewidth=1.0,
+                        label="Pareto front (less cost, lower FID)")
+            ax.set_xscale("log")
+            ax.set_xlabel(panel["x_label"])
+            ax.set_ylabel("FID (lower is better)")
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend(fontsize=7)
+        fig.suptitle(wrap(title, fig.get_figwidth()), fontsize=10)
+        return save_figure(fig, stem)
+
+
+def plot_params_vs_fid(points: pd.DataFrame, title: str, stem: Path) -> list[Path]:
+    """FID over generator parameters (log x), one point per run or published row; colour per label.
+
+    `points` columns: label, kind ("published" | "ours"), params, fid, filled.
+    """
+    with matplotlib.style.context("default"):
+        fig = _figure(7.0, 5.0)
+        ax = fig.add_subplot()
+        labels = sorted(set(points["label"]))
+        seen = set()
+        for row in points.itertuples(index=False):
+            color = COLORS[labels.index(row.label) % len(COLORS)]
+            _point(ax, row.params, row.fid, None, None, row.kind, bool(row.filled), color,
+                   None if row.label in seen else row.label)
+            seen.add(row.label)
+        ax.set_xscale("log")
+        ax.set_xlabel("generator parameters (log)")
+        ax.set_ylabel("FID (lower is better)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+        ax.set_title(wrap(title, 7.0), fontsize=10)
+        return save_figure(fig, stem)
+
+
+def plot_group_intervals(groups: Sequence[dict], title: str, y_label: str, stem: Path) -> list[Path]:
+    """Per group: every seed's value (dots), the mean (bar) and its 95% interval (error bar).
+
+    A group: {"name", "values": [...], "mean", "low", "high"}.
+    """
+    with matplotlib.style.context("default"):
+        width = max(7.0, 1.1 * len(groups) + 2.0)
+        fig = _figure(width, 5.0, top_inches=0.85)
+        fig.subplots_adjust(bottom=0.28)
+        ax = fig.add_subplot()
+        for i, group in enumerate(groups):
+            values = group["values"]
+            offsets = [(j - (len(values) - 1) / 2) * 0.06 for j in range(len(values))]
+            ax.plot([i + o for o in offsets], values, linestyle="none", marker="o", markersize=4, color="0.35")
+            ax.errorbar(i, group["mean"], yerr=_errors(group["low"], group["mean"], group["high"]), marker="_",
+                        markersize=18, capsize=5, color="tab:red", linestyle="none")
+        ax.set_xticks(range(len(groups)), [wrap(g["name"], 1.2) for g in groups], fontsize=7, rotation=30, ha="right")
+        ax.set_ylabel(y_label)
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.set_title(wrap(title, width), fontsize=10)
+        return save_figure(fig, stem)
+
+
+def plot_line_panels(panels: Sequence[dict], title: str, stem: Path) -> list[Path]:
+    """Panels of lines, each with its own axes and labels.
+
+    A panel: {"title", "x_label", "y_label", "lines": [{"label", "xs", "ys", "color", "style", "thin"}]}; thin lines
+    (e.g. one per decision) are drawn faint and unlabelled.
+    """
+    with matplotlib.style.context("default"):
+        ncols = min(2, len(panels))
+        nrows = math.ceil(len(panels) / ncols)
+        fig = _figure(6.5 * ncols, 3.9 * nrows, nrows, top_inches=0.9, hspace=0.6)
+        fig.subplots_adjust(left=1.1 / fig.get_figwidth(), wspace=0.35)
+        for i, panel in enumerate(panels):
+            ax = fig.add_subplot(nrows, ncols, i + 1)
+            for line in panel["lines"]:
+                color = COLORS[line["color"] % len(COLORS)]
+                style = LINESTYLES[line["style"] % len(LINESTYLES)]
+                if line.get("thin"):
+                    ax.plot(line["xs"], line["ys"], color=color, linestyle=style, linewidth=0.6, alpha=0.35)
+                else:
+                    ax.plot(line["xs"], line["ys"], color=color, linestyle=style, linewidth=1.6, label=line["label"])
+            ax.set_title(wrap(panel["title"], 6.0), fontsize=8)
+            ax.set_xlabel(wrap(panel["x_label"], 6.0), fontsize=8)
+            ax.set_ylabel(wrap(panel["y_label"], 4.5), fontsize=8)
+            ax.grid(True, alpha=0.3)
+            if any(not line.get("thin") for line in panel["lines"]):
+                ax.legend(fontsize=6)
+        fig.suptitle(wrap(title, fig.get_figwidth()), fontsize=10)
+        return save_figure(fig, stem)
 
 
 def plot_sample_grid(items: Sequence[tuple[str, Path]], title: str, stem: Path) -> list[Path]:
@@ -196,7 +187,7 @@ def plot_sample_grid(items: Sequence[tuple[str, Path]], title: str, stem: Path) 
             ax = fig.add_subplot(nrows, ncols, i + 1)
             gray = dict(cmap="gray", vmin=0.0, vmax=1.0) if image.ndim == 2 else {}
             ax.imshow(image, interpolation="nearest", **gray)
-            ax.set_title(_wrap(caption, 4.5), fontsize=7)
+            ax.set_title(wrap(caption, 4.5), fontsize=7)
             ax.set_axis_off()
-        fig.suptitle(_wrap(title, fig.get_figwidth()), fontsize=10)
+        fig.suptitle(wrap(title, fig.get_figwidth()), fontsize=10)
         return save_figure(fig, stem)

@@ -328,3 +328,35 @@ def test_registered_and_refuses_a_space_without_the_differentiable_capability(di
 def test_refuses_a_search_batch_that_cannot_be_halved():
     with pytest.raises(UserError, match="invalid search_batch=1; accepted: an integer >= 2"):
         smoke(search_batch=1)
+
+
+# ------------------------------------------------------------------------------------------- the original's EMA reload
+def test_ema_reload_pulls_weights_and_alphas_back_to_their_average_as_the_original_validation_does(digits):
+    """`ema_reload` (AdversarialNAS's validation bug, off by default): after every `ema_reload_every`-th epoch the EMA of
+    G's parameters, alphas included, replaces the live ones, and is never restored."""
+    cfg = smoke(search_batch=512, search_epochs=3.0, ema_reload=True, ema_reload_every=1, arch_lr=5e-2)  # 3 x 3 its
+    events = []
+    result, space = search(cfg, digits, events=events)
+    reloads = [fields for event, fields in events if event == "ema_reload"]
+    assert [r["epoch"] for r in reloads] == [1, 2] and [r["step"] for r in reloads] == [3, 6]  # not after the last
+    plain, _ = search(smoke(search_batch=512, search_epochs=3.0, arch_lr=5e-2), digits)
+    assert result.curve[-1]["entropies"] != plain.curve[-1]["entropies"]  # the alphas were pulled back too
+    assert result.info["ema_reload"] is True and plain.info["ema_reload"] is False
+
+
+def test_ema_reload_resets_the_live_generator_to_the_exact_average(digits, monkeypatch):
+    from ganas_bench.strategies import differentiable
+
+    seen = {}
+    original = differentiable.DifferentiableStrategy._end_epoch
+
+    def spy(self, epoch):
+        average = [a.clone() for a in self.gen_avg]
+        original(self, epoch)
+        params = list(self.relaxed.generator.parameters())
+        assert {id(a) for a in self.relaxed.arch_parameters_g()} <= {id(p) for p in params}  # alphas are G's params
+        seen[epoch] = all(torch.equal(p, a) for p, a in zip(params, average))
+
+    monkeypatch.setattr(differentiable.DifferentiableStrategy, "_end_epoch", spy)
+    search(smoke(search_batch=512, search_epochs=2.0, ema_reload=True, ema_reload_every=1), digits)
+    assert seen == {0: True}
