@@ -36,7 +36,7 @@ class RunHarness:
         self.config = cfg
         self.device = device
         self.real = real
-        self.clock = clock if clock is not None else CostClock(device)
+        self.clock = clock if clock is not None else CostClock(device, ranks=current_ranks().world_size)
         self.meter = StepMeter()
         self._log = log
         self.rng = np.random.default_rng(cfg.seed)

@@ -70,6 +70,8 @@ def test_two_gloo_ranks_finish_with_finite_losses_and_a_plain_runs_metrics_schem
     losses = [(e["d_loss"], e["g_loss"]) for e in events(runs / "two", "train")]
     assert losses and all(torch.isfinite(torch.tensor(pair)).all() for pair in losses)
     assert len(events(runs / "two", "start")) == 1  # rank 0 alone writes the run
+    cost = json.loads((runs / "two" / "metrics.json").read_text())["cost"]["total"]
+    assert cost["device"].endswith(" x 2 ranks")  # device-hours count both processes
 
 
 def test_a_two_rank_checkpoint_loads_in_one_process(runs):
@@ -130,3 +132,19 @@ def test_a_global_batch_that_does_not_split_over_the_ranks_is_refused():
     with pytest.raises(UserError, match="batch size 30 does not split over 4 ranks"):
         Ranks(rank=0, world_size=4).local_size(30, "batch size")
     assert Ranks(rank=1, world_size=2).shard(torch.arange(6)).tolist() == [3, 4, 5]
+
+
+def test_device_hours_count_every_rank_also_across_a_resume_with_another_rank_count():
+    from ganas_bench.cost import CostClock
+
+    cpu, per_thread_hour = torch.device("cpu"), torch.get_num_threads() / 3600.0
+    two = CostClock(cpu, ranks=2)
+    two.add("train", 10.0)
+    one = CostClock(cpu, ranks=1)  # the same run resumed in one process
+    one.load_state_dict(two.state_dict())
+    one.add("train", 5.0)
+    one.add("eval", 1.0)
+    assert one.summary("train")["device_hours"] == pytest.approx(25.0 * per_thread_hour)
+    assert one.total()["device_hours"] == pytest.approx(26.0 * per_thread_hour)
+    assert one.total()["wall_s"] == 16.0 and "rank_s" not in one.summary("train")
+    assert two.summary("train")["device"].endswith(" x 2 ranks") and one.summary("train")["device"].startswith("cpu")
