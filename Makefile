@@ -5,7 +5,13 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench tables repro reference matrix clean
+# pytest on TEST_WORKERS processes (pytest-xdist), one torch thread each (tests/conftest.py). `make test` keeps a test
+# module on one worker, so its module-scoped fixtures are built once; the slow group (no shared fixtures, a few long
+# tests) spreads test by test.
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest tests -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
+
+.PHONY: install run test test-slow bench tables repro reference matrix clean
 
 install: $(STAMP)
 
@@ -19,7 +25,10 @@ run: $(STAMP)
 	$(BIN)/ganas-bench run --strategy rl --space autogan
 
 test: $(STAMP)
-	$(PY) -m pytest tests -p no:cacheprovider
+	$(PYTEST) -m "not slow"
+
+test-slow: $(STAMP)
+	$(PYTEST) -m slow --dist load
 
 bench: $(STAMP)
 	$(PY) -m pytest benchmarks -p no:cacheprovider --benchmark-only

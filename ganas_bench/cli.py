@@ -391,7 +391,7 @@ def estimate(arch, sustained_tflops, config_file, profile, **values):
 @click.option("--references", default="results/reference", show_default=True, type=click.Path(file_okay=False))
 def repro(references):
     """Re-run every committed reference (smoke profile, seed 0) and fail on any drift."""
-    from .repro import check_references, platform_key
+    from .repro import check_references, comparison_note, platform_key
 
     count, failures = check_references(Path(references))
     if count == 0:
@@ -400,6 +400,7 @@ def repro(references):
         for problem in problems:
             click.echo(f"DRIFT {pair}: {problem}", err=True)
     click.echo(f"platform: {platform_key()}")
+    click.echo(comparison_note(Path(references)))
     click.echo(f"repro: {count - len(failures)} passed, {len(failures)} failed")
     if failures:
         sys.exit(1)

@@ -80,7 +80,10 @@ class Reinforce:
 
     With AutoGAN's batch of one architecture the original's tensors broadcast so that, written out:
     - the reward is a vector over the stage's decisions, r_i = score + entropy_coef * H_i (H_i: entropy of decision i);
-      the entropy term is not detached, so besides the REINFORCE signal it also pushes entropy up directly;
+      the entropy term is not detached, so it also enters the loss directly, as decay * entropy_coef * (-log p) * H_i
+      with -log p > 0: minimising the loss pushes entropy DOWN, against the bonus's intent (measured with
+      entropy_coef 1: summed entropy 0.07 nats after 200 constant-score updates, 2.38 with the term detached). The
+      original does the same, scaled by its entropy_coef of 1e-3;
     - the baseline is an EMA of that vector, b <- decay * b + (1 - decay) * r, set to the first reward after each
       `reset_baseline()` (every search iteration), so that first update has advantage exactly 0 and does not move;
     - the loss is -(sum_j log p_j) * sum_i (r_i - b_i).

@@ -178,8 +178,10 @@ class DifferentiableOptions:
     arch_weight_decay: float = field(default=1e-4, metadata={"help": "architecture Adam weight decay", "min": 0.0})
     gumbel: bool = field(default=True, metadata={"help": "Gumbel-softmax relaxation (else plain softmax)"})
     tau_max: float = field(default=5.0, metadata={"help": "Gumbel temperature at epoch 0", "gt": 0.0, "max": 1e6})
-    tau_min: float = field(default=0.1, metadata={"help": "Gumbel temperature floor", "gt": 0.0, "max": 1e6})
-    tau_anneal_epochs: float = field(default=25.0, metadata={"help": "epochs over which tau decays to tau_min",
+    tau_min: float = field(default=0.1, metadata={
+        "help": "Gumbel temperature reached after tau_anneal_epochs (the original's floor is a literal 0.1)",
+        "gt": 0.0, "max": 1e6})
+    tau_anneal_epochs: float = field(default=25.0, metadata={"help": "epochs for tau to decay to tau_min",
                                                              "gt": 0.0, "max": 1e6})
     ema_reload: bool = field(default=False, metadata={
         "help": "AdversarialNAS's validation bug: load the EMA (0.999) of G's weights and alphas into the live G every "

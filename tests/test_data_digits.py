@@ -15,7 +15,7 @@ def sklearn_digits():
 
 def test_digits_are_1797_single_channel_16px_images_spanning_0_to_255():
     real = load_real_images("digits", image_size=16)
-    assert (real.name, real.split, len(real), real.channels, real.image_size) == ("digits", "train", 1797, 1, 16)
+    assert (real.name, real.split, len(real), real.channels, real.image_size) == ("digits", "all", 1797, 1, 16)
     assert real.uint8.dtype == torch.uint8
     assert int(real.uint8.min()) == 0 and int(real.uint8.max()) == 255
 

@@ -9,6 +9,7 @@ from ganas_bench.estimate import estimate_training
 from ganas_bench.genotype import Genotype
 from ganas_bench.registry import SPACES, get_architecture
 from ganas_bench.contracts.space import Widths, count_parameters
+from ganas_bench.spaces.adversarialnas.space import paper_g_iterations
 
 
 def arch(name):
@@ -35,7 +36,10 @@ def test_estimate_refuses_a_non_positive_throughput():
 def test_paper_recipe_gives_adversarialnas_its_own_final_training():
     space, genotype = arch("adversarialnas_cifar10")
     recipe = space.paper_recipe("cifar10")
-    assert recipe == {"latent_dim": 120, "gf_dim": 256, "g_batch": 80, "d_batch": 40, "train_iters": 150_000}
+    assert recipe == {"latent_dim": 120, "gf_dim": 256, "g_batch": 80, "d_batch": 40, "n_critic": 5,
+                      "train_iters": 150_000}
+    assert space.paper_recipe("stl10") == {"latent_dim": 120, "gf_dim": 270, "g_batch": 256, "d_batch": 128,
+                                           "n_critic": 5, "train_iters": 98_520}
     cfg = profile_defaults("cifar10").replace(**recipe)
     widths = Widths(cfg.latent_dim, cfg.bottom_width, cfg.gf_dim, cfg.df_dim, cfg.channels, cfg.image_size)
     assert count_parameters(space.build_generator(genotype, widths)) == 8_846_851
@@ -43,6 +47,14 @@ def test_paper_recipe_gives_adversarialnas_its_own_final_training():
     widths = Widths(stl.latent_dim, stl.bottom_width, stl.gf_dim, stl.df_dim, stl.channels, stl.image_size)
     assert count_parameters(space.build_generator(genotype, widths)) == 8_881_923
     assert space.paper_recipe("tiny") == {}
+
+
+def test_paper_g_iterations_follow_the_originals_epochs_and_loader_length():
+    """120 G epochs x n_critic 5 = 600 epochs of D steps over a loader that keeps its partial last batch; G steps on
+    every fifth D step: 120 x the loader's length."""
+    assert paper_g_iterations(120, 50_000, 40) == 150_000  # CIFAR-10: 1,250 full batches per epoch
+    assert paper_g_iterations(120, 105_000, 128) == 98_520  # STL-10: 820 full batches + 1 of 40 images
+    assert paper_g_iterations(2, 10, 4) == 6  # a partial batch counts as a step
 
 
 def test_autogan_paper_recipe_is_the_profile_itself():

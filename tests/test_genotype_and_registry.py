@@ -46,13 +46,17 @@ def test_registry_refuses_bad_names_and_double_registration():
     assert reg.names() == ["one"]
 
 
-def test_entry_point_groups_are_declared_for_plugins():
+def test_builtins_are_listed_once_and_not_also_as_entry_points():
+    """Built-ins load from `BUILTIN_PLUGINS`; entry points are for third parties (see test_example_strategy)."""
     from importlib.metadata import entry_points
 
-    spaces = {ep.name for ep in entry_points(group="ganas_bench.spaces")}
-    strategies = {ep.name for ep in entry_points(group="ganas_bench.strategies")}
-    assert {"autogan", "adversarialnas"} <= spaces
-    assert {"rl", "random", "differentiable"} <= strategies
+    from ganas_bench.registry import BUILTIN_PLUGINS, SPACES, STRATEGIES
+
+    assert {"autogan", "adversarialnas"} <= set(SPACES.names())
+    assert {"rl", "random", "differentiable"} <= set(STRATEGIES.names())
+    for group, modules in BUILTIN_PLUGINS.items():
+        declared = {ep.module for ep in entry_points(group=group)}
+        assert not declared & set(modules), f"{group} declares a built-in twice"
 
 
 def test_a_name_that_is_not_a_string_is_a_user_error():

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 
 from ganas_bench.checkpoint import load_checkpoint
@@ -56,6 +57,7 @@ def status(run_dir):
     return json.loads((run_dir / "run.json").read_text())["status"]
 
 
+@pytest.mark.slow
 def test_a_run_killed_at_any_point_resumes_to_the_uninterrupted_result(tmp_path):
     code, _, err = finish(start(["train", "--results-dir", str(tmp_path), "--run-name", "ref", *ARGS]))
     assert code == 0, err

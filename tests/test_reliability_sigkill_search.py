@@ -50,6 +50,7 @@ def comparable(run_dir):
     return search, metrics, json.loads((run_dir / "arch.json").read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy,space,kill_at", CASES, ids=[f"{s}-{p}" for s, p, _ in CASES])
 def test_a_search_killed_mid_step_and_mid_checkpoint_resumes_to_the_uninterrupted_result(tmp_path, strategy, space,
                                                                                           kill_at):

@@ -234,16 +234,6 @@ def test_space_without_discriminator_alphas_skips_the_d_architecture_step(digits
 
 
 # ---------------------------------------------------------------------------------------------- length and schedule
-def test_tau_schedule_decays_fifty_fold_over_the_anneal_epochs_to_its_floor():
-    assert tau_schedule(0, 5.0, 0.1, 25) == 5.0
-    assert math.isclose(tau_schedule(12.5, 5.0, 0.1, 25), 5.0 / math.sqrt(50))
-    assert math.isclose(tau_schedule(1, 5.0, 0.1, 25), 4.2757, rel_tol=1e-4)  # the original's first trained epoch
-    assert math.isclose(tau_schedule(24, 5.0, 0.1, 25), 0.11694, rel_tol=1e-4)
-    assert tau_schedule(25, 5.0, 0.1, 25) == pytest.approx(0.1)
-    assert tau_schedule(40, 5.0, 0.1, 25) == 0.1
-    assert tau_schedule(40, 5.0, 0.5, 25) == 0.5
-
-
 def test_iterations_steps_and_temperature_follow_the_epochs_of_real_data(digits):
     # 1,797 digits in batches of 512: 3 batches per epoch; 2 epochs = 6 iterations; n_critic 2 -> G at 0, 2, 4
     cfg = smoke(search_batch=512, search_epochs=2.0, n_critic=2, gumbel=True)

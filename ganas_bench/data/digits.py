@@ -12,6 +12,8 @@ import torch
 
 from .images import RealImages, resize_to_uint8
 
+#: the split name recorded with digits metrics (`reference_split`): every image, no train / test division
+DIGITS_SPLIT = "all"
 #: the held-out size the project's digits classifier and its real-data FID reference use
 DIGITS_N_TEST = 297
 
@@ -23,9 +25,10 @@ def _digits_bunch():
 
 
 def load_digits_images(image_size: int) -> RealImages:
-    """All 1,797 digits as (1797, 1, image_size, image_size) uint8 spanning 0..255; split "train"."""
+    """All 1,797 digits as (1797, 1, image_size, image_size) uint8 spanning 0..255; split "all" (scikit-learn ships
+    one set, not a train split: the tiny profile trains on all of it, and its FID / KID reference is all of it)."""
     scans = torch.from_numpy(_digits_bunch().images.astype(np.float32)).unsqueeze(1)  # (N, 1, 8, 8), 0..16
-    return RealImages(resize_to_uint8(scans * (255.0 / 16.0), image_size), name="digits", split="train")
+    return RealImages(resize_to_uint8(scans * (255.0 / 16.0), image_size), name="digits", split=DIGITS_SPLIT)
 
 
 @dataclass(frozen=True, eq=False)

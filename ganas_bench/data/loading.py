@@ -18,7 +18,7 @@ def load_real_images(name: str, root: str | Path = "data", image_size: int | Non
                      download: bool = False) -> RealImages:
     """The real training images of dataset `name` at image_size x image_size (None: its DEFAULT_IMAGE_SIZE).
 
-    digits: scikit-learn's 1,797 scans, split "train", 1 channel; `root` and `download` are unused (nothing to fetch).
+    digits: scikit-learn's 1,797 scans, split "all", 1 channel; `root` and `download` are unused (nothing to fetch).
     cifar10: CIFAR-10 train (50k), split "train", from `<root>/cifar-10-batches-py`.
     stl10: STL-10 train+unlabeled (105k), split "train+unlabeled", from `<root>/stl10_binary`.
     Missing files without `download`, corrupt files and unknown names raise UserError with one line saying what to do.

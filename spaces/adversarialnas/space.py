@@ -35,6 +35,22 @@ from .shared import build_shared_gan
 # Released CIFAR-10 generator (exps/arch_cifar10/Genotypes/latest_G.npy), rows = cells, columns up0, up1, c0..c4.
 RELEASED_CIFAR10_G = ((1, 1, 1, 0, 3, 3, 1), (1, 1, 0, 1, 3, 3, 3), (0, 1, 0, 3, 3, 0, 3))
 
+# AdversarialNAS's final-training scripts (scripts/train_arch_cifar10.sh, train_arch_stl10.sh): G epochs, D steps per G
+# step, batches and G width, and the real images its loader goes over (CIFAR-10 train, STL-10 train+unlabeled).
+PAPER_FINAL_TRAINING = {
+    "cifar10": {"max_epoch_g": 120, "n_critic": 5, "g_batch": 80, "d_batch": 40, "gf_dim": 256, "n_images": 50_000},
+    "stl10": {"max_epoch_g": 120, "n_critic": 5, "g_batch": 256, "d_batch": 128, "gf_dim": 270, "n_images": 105_000},
+}
+
+
+def paper_g_iterations(max_epoch_g: int, n_images: int, d_batch: int) -> int:
+    """G iterations of the original's final training. It runs max_epoch_G x n_critic epochs of D steps over a loader of
+    ceil(n_images / d_batch) batches (the last one partial: no drop_last) and steps G on every n_critic-th D step,
+    counted across epochs from the first, so G gets max_epoch_G x ceil(n_images / d_batch) steps whatever n_critic
+    is. CIFAR-10: 600 x 1,250 D steps, 150,000 G iterations; STL-10: 600 x 821 D steps, 98,520 G iterations."""
+    return max_epoch_g * math.ceil(n_images / d_batch)
+
+
 # The release has no searched D (final training uses AutoGAN's D), so the published genotype's D part is a fixed
 # default: every normal edge conv_3x3, every down edge 2x2 average pooling. Only `build_searched_discriminator` reads it.
 DEFAULT_D_CELL = (NORMAL_OPS.index("conv_3x3"),) * 5 + (DOWN_OPS.index("avg_pool"),) * 2
@@ -80,14 +96,15 @@ class AdversarialNASSpace(SearchSpace, WeightSharing, Differentiable):
         return choices[:N_G], choices[N_G:]
 
     def paper_recipe(self, profile: str) -> dict:
-        """AdversarialNAS's own final training: latent 120; CIFAR-10 G batch 80, D batch 40, 600 epochs (50,000 / 40
-        D steps per epoch, n_critic 5: 150,000 G iterations); STL-10 gf 270, G batch 256, D batch 128 (the epochs of the
-        CIFAR-10 recipe, as its STL-10 number of epochs is not given separately)."""
-        if profile == "cifar10":
-            return {"latent_dim": 120, "gf_dim": 256, "g_batch": 80, "d_batch": 40, "train_iters": 150_000}
-        if profile == "stl10":
-            return {"latent_dim": 120, "gf_dim": 270, "g_batch": 256, "d_batch": 128, "train_iters": 150_000}
-        return {}
+        """AdversarialNAS's own final training (`PAPER_FINAL_TRAINING`): latent 120, its widths and batches, and as
+        many G iterations as its script's 120 G epochs give on the profile's data (`paper_g_iterations`): CIFAR-10 G
+        batch 80, D batch 40, 150,000 G iterations; STL-10 gf 270, G batch 256, D batch 128, 98,520 G iterations."""
+        script = PAPER_FINAL_TRAINING.get(profile)
+        if script is None:
+            return {}
+        iterations = paper_g_iterations(script["max_epoch_g"], script["n_images"], script["d_batch"])
+        return {"latent_dim": 120, "gf_dim": script["gf_dim"], "g_batch": script["g_batch"],
+                "d_batch": script["d_batch"], "n_critic": script["n_critic"], "train_iters": iterations}
 
     def paper_search_recipe(self, profile: str) -> dict:
         """AdversarialNAS's search: G width 160, D width 80, latent 120, real batch 120 (split in halves) and G batch
