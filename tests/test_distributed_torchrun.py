@@ -1,8 +1,12 @@
 """`torchrun --nproc-per-node N ganas-bench train|run`: DistributedDataParallel with the gloo backend on 2 CPU processes,
 on shortened smoke runs. It finishes with finite losses and the metrics schema of a plain run; its checkpoint loads in
-one process; with 1 rank it gives exactly the plain run's numbers; killed with SIGKILL (both ranks and the launcher) it
-resumes to the uninterrupted 2-rank result, and also with another number of ranks; the rl and differentiable searches
-run on 2 ranks with their state compared between the ranks at every checkpoint."""
+one process; killed with SIGKILL (both ranks; torchrun then ends) it resumes on 2 ranks to the uninterrupted result,
+and on 1 rank, where it gives exactly what a plain process resuming the same checkpoint gives; the rl and
+differentiable searches run on 2 ranks with their state compared between the ranks at every checkpoint.
+
+Every launch costs 10-25 CPU-seconds, most of it importing torch (and sklearn) in each process, so the launching tests
+are in the slow group, in one xdist group (the runs they share are made once); the rest are unit tests."""
+
 import json
 import os
 import shutil
@@ -16,9 +20,15 @@ from ganas_bench.checkpoint import load_checkpoint
 from ganas_bench.distributed import Ranks, state_digest
 from ganas_bench.errors import UserError
 from ganas_bench.registry import SPACES
+from ganas_bench.torchrun import check_command
 
 SHORT = ["--profile", "smoke", "--device", "cpu", "--n-fake", "128", "--kid-subset-size", "64"]
 TRAIN = ["train", "--arch", "autogan_cifar10_a", *SHORT, "--train-iters", "8", "--checkpoint-every", "2"]
+
+
+def launching(test):
+    """Slow, and on the one xdist worker that builds the shared runs (`make test-slow` distributes by group)."""
+    return pytest.mark.slow(pytest.mark.xdist_group("torchrun")(test))
 
 
 def launch(args, ranks: int | None, fault: str = ""):
@@ -57,23 +67,31 @@ def schema(obj):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """The same short training plain and on 2 gloo ranks."""
+    """A short training on 2 gloo ranks ("two"); the same killed with SIGKILL on both ranks before iteration 5, after
+    its checkpoint at 4 ("cut": torchrun then ends), and copies of it resumed on 1 rank under torchrun and in a plain
+    process ("one", "plain")."""
     root = tmp_path_factory.mktemp("ddp")
-    finish([*TRAIN, "--results-dir", str(root), "--run-name", "plain"], None)
     finish([*TRAIN, "--results-dir", str(root), "--run-name", "two"], 2)
+    code, _ = launch([*TRAIN, "--results-dir", str(root), "--run-name", "cut"], 2, fault="train_iteration:5")
+    assert code != 0 and not (root / "cut" / "metrics.json").exists()
+    assert load_checkpoint(root / "cut" / "checkpoint.pt")["iteration"] == 4
+    for name, ranks in (("one", 1), ("plain", None)):
+        shutil.copytree(root / "cut", root / name)
+        finish(["train", "--resume", str(root / name)], ranks)
     return root
 
 
+@launching
 def test_two_gloo_ranks_finish_with_finite_losses_and_a_plain_runs_metrics_schema(runs):
-    ours, plain = metrics(runs / "two"), metrics(runs / "plain")
-    assert schema(ours) == schema(plain)
+    assert schema(metrics(runs / "two")) == schema(metrics(runs / "plain"))
     losses = [(e["d_loss"], e["g_loss"]) for e in events(runs / "two", "train")]
-    assert losses and all(torch.isfinite(torch.tensor(pair)).all() for pair in losses)
+    assert len(losses) == 8 and all(torch.isfinite(torch.tensor(pair)).all() for pair in losses)
     assert len(events(runs / "two", "start")) == 1  # rank 0 alone writes the run
     cost = json.loads((runs / "two" / "metrics.json").read_text())["cost"]["total"]
     assert cost["device"].endswith(" x 2 ranks")  # device-hours count both processes
 
 
+@launching
 def test_a_two_rank_checkpoint_loads_in_one_process(runs):
     from ganas_bench.config import make_config
     from ganas_bench.genotype import Genotype
@@ -85,39 +103,42 @@ def test_a_two_rank_checkpoint_loads_in_one_process(runs):
     generator = SPACES.get("autogan")().build_generator(genotype, widths)
     generator.load_state_dict(state["generator_ema"])  # no "module." prefixes: a single-process state dict
     generator.load_state_dict(state["trainer"]["G"])
+    assert events(runs / "plain", "resume")[-1]["iteration"] == 4  # and a plain process trained on from one
 
 
-def test_one_rank_under_torchrun_gives_the_plain_runs_numbers(runs):
-    finish([*TRAIN, "--results-dir", str(runs), "--run-name", "one"], 1)
-    assert metrics(runs / "one") == metrics(runs / "plain")
+@launching
+def test_a_two_rank_run_resumes_on_one_rank_and_one_rank_gives_the_plain_processs_numbers(runs):
+    assert events(runs / "one", "resume")[-1]["iteration"] == 4
+    assert metrics(runs / "one") == metrics(runs / "plain")  # DDP over 1 rank, rank-0 broadcasts: nothing changes
+    assert torch.isfinite(torch.tensor(metrics(runs / "one")["fid"]))
 
 
-def test_both_ranks_killed_resume_to_the_uninterrupted_result_with_the_same_or_another_rank_count(runs, tmp_path):
-    # both ranks SIGKILL themselves before iteration 5, after the checkpoint at 4; torchrun then ends
-    code, _ = launch([*TRAIN, "--results-dir", str(tmp_path), "--run-name", "cut"], 2, fault="train_iteration:5")
-    assert code != 0 and not (tmp_path / "cut" / "metrics.json").exists()
-    assert load_checkpoint(tmp_path / "cut" / "checkpoint.pt")["iteration"] == 4
-    shutil.copytree(tmp_path / "cut", tmp_path / "cut-to-one")
+@launching
+def test_both_ranks_killed_resume_on_two_ranks_to_the_uninterrupted_result(runs, tmp_path):
+    shutil.copytree(runs / "cut", tmp_path / "cut")
     finish(["train", "--resume", str(tmp_path / "cut")], 2)
     assert metrics(tmp_path / "cut") == metrics(runs / "two")
-    finish(["train", "--resume", str(tmp_path / "cut-to-one")], 1)
-    other = metrics(tmp_path / "cut-to-one")
-    assert schema(other) == schema(metrics(runs / "two")) and torch.isfinite(torch.tensor(other["fid"]))
-    assert events(tmp_path / "cut-to-one", "resume")[-1]["iteration"] == 4
 
 
-@pytest.mark.parametrize("strategy, space", [("rl", "autogan"), ("differentiable", "adversarialnas")])
-def test_a_search_on_two_ranks_finishes_with_its_ranks_in_agreement(strategy, space, tmp_path):
-    args = ["run", "--strategy", strategy, "--space", space, *SHORT, "--train-iters", "2", "--checkpoint-every", "1",
-            "--results-dir", str(tmp_path), "--run-name", "s"]
-    finish(args, 2)
+@launching
+@pytest.mark.parametrize("strategy, space, budget", [
+    ("rl", "autogan", ["--mlas-m", "2", "--controller-steps", "1", "--shared-steps", "2"]),  # 3 controller updates
+    ("differentiable", "adversarialnas", ["--search-epochs", "0.04"]),  # 2 steps of weights and alphas
+])
+def test_a_search_on_two_ranks_finishes_with_its_ranks_in_agreement(strategy, space, budget, tmp_path):
+    args = ["run", "--strategy", strategy, "--space", space, *SHORT, *budget, "--search-only", "--checkpoint-every",
+            "1", "--results-dir", str(tmp_path), "--run-name", "s"]
+    finish(args, 2)  # a checkpoint whose state (controller / alphas, RNG) differs between the ranks stops the run
     searched = json.loads((tmp_path / "s" / "search.json").read_text())
-    assert searched["ranked"] and events(tmp_path / "s", "search_checkpoint")  # each compared between the ranks
+    assert searched["ranked"] and events(tmp_path / "s", "search_checkpoint")
 
 
-def test_a_command_for_one_process_is_refused_under_torchrun_on_every_rank(tmp_path):
-    code, err = launch(["tables", "--out", str(tmp_path)], 2)
-    assert code != 0 and err.count("under torchrun only train and run run") == 2
+def test_a_command_for_one_process_or_ray_is_refused_under_torchrun():
+    check_command(["train", "--arch", "autogan_cifar10_a"])
+    with pytest.raises(UserError, match="under torchrun only train and run run"):
+        check_command(["tables", "--out", "x"])
+    with pytest.raises(UserError, match="--executor does not combine with torchrun"):
+        check_command(["run", "--executor=ray"])
 
 
 def test_ranks_that_drift_apart_are_caught_by_the_state_digest():
