@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 # pytest on TEST_WORKERS processes (pytest-xdist), one torch thread each (tests/conftest.py). `make test` keeps a test
 # module on one worker, so its module-scoped fixtures are built once; the slow group (no shared fixtures, a few long
-# tests) spreads test by test.
+# tests) spreads test by test, tests of one xdist_group (they share a module fixture) on one worker.
 TEST_WORKERS ?= 2
 PYTEST := $(PY) -m pytest tests -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
@@ -28,7 +28,7 @@ test: $(STAMP)
 	$(PYTEST) -m "not slow"
 
 test-slow: $(STAMP)
-	$(PYTEST) -m slow --dist load
+	$(PYTEST) -m slow --dist loadgroup
 
 bench: $(STAMP)
 	$(PY) -m pytest benchmarks -p no:cacheprovider --benchmark-only

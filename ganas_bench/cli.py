@@ -24,6 +24,7 @@ import click
 from .config import (PROFILES, Config, load_config_file, make_config, option_owner, options_defaults,
                      profile_defaults)
 from .errors import UserError, one_line, preview
+from .executors import TasksFailed, describe_job
 from .options import field_kind, option_fields, path_problem
 from .runs.rundir import RunFailed, is_storage_error
 
@@ -123,6 +124,36 @@ def strategy_options(func):
     return func
 
 
+def executor_options(what: str):
+    """--executor and the Ray options (see ganas_bench/executors.py and README: Scale)."""
+    def add(func):
+        from .executors import DEFAULT_RETRIES
+
+        func = click.option("--task-retries", type=int, default=DEFAULT_RETRIES, show_default=True,
+                            help="Ray: times a task whose worker died is submitted again (each retry recorded)")(func)
+        func = click.option("--task-gpus", type=float, default=None,
+                            help="Ray: GPUs per task [default: 1 on --device cuda, or auto with cifar10/stl10; else 0]"
+                            )(func)
+        func = click.option("--task-cpus", type=float, default=None,
+                            help="Ray: CPUs per task, also its torch threads [default: 1]")(func)
+        func = click.option("--ray-address", default=None,
+                            help="Ray: join this cluster (e.g. auto, or HEAD:6379) [default: start a local one]")(func)
+        func = click.option("--executor", default="local", show_default=True,
+                            help=f"where {what} run: local (one after another in this process) or ray (Ray tasks)")(func)
+        return func
+
+    return add
+
+
+def make_executor(cfg: Config, executor, ray_address, task_cpus, task_gpus, task_retries):
+    from .executors import default_task_gpus, get_executor
+
+    if executor == "ray" and task_gpus is None:
+        task_gpus = default_task_gpus(cfg)
+    return get_executor(executor, address=ray_address, task_cpus=task_cpus, task_gpus=task_gpus,
+                        retries=task_retries)
+
+
 def _remember_strategy(ctx, _param, value):
     ctx.meta["ganas_strategy"] = value
     return value
@@ -181,20 +212,24 @@ RESUME_HELP = "continue an interrupted run from its directory (its own config is
 @click.option("--run-name", default=None, help=RUN_NAME_HELP)
 @click.option("--seeds", default=None, help=SEEDS_HELP)
 @click.option("--resume", "resume_dir", default=None, type=PATH, help=RESUME_HELP)
+@executor_options("the --seeds runs")
 @config_options
-def train(arch, run_name, seeds, resume_dir, config_file, profile, **values):
+def train(arch, run_name, seeds, resume_dir, executor, ray_address, task_cpus, task_gpus, task_retries, config_file,
+          profile, **values):
     """Train an architecture from scratch with the profile's recipe, then evaluate IS/FID/KID."""
-    from .commands import check_train, command_resume, command_train
+    from .commands import check_train, command_resume
+    from .seed_runs import SeedRun, do_seed_run
 
     if resume_dir:
         _report(command_resume(resume_dir))
         return
     cfg = build_config(config_file, profile, values)
-    runs = _per_seed(cfg, run_name, seeds)
+    runs = list(_per_seed(cfg, run_name, seeds))
     for seed_cfg, name in runs:  # every seed's run is checked before the first one starts
         check_train(seed_cfg, arch, name)
-    for seed_cfg, name in runs:
-        _report(command_train(seed_cfg, arch, name))
+    runner = make_executor(cfg, executor, ray_address, task_cpus, task_gpus, task_retries)
+    jobs = [SeedRun("train", seed_cfg, name, arch=arch) for seed_cfg, name in runs]
+    runner.map(do_seed_run, jobs, on_result=lambda _, result: _report(result))
 
 
 @cli.command(cls=SectionedCommand)
@@ -205,11 +240,14 @@ def train(arch, run_name, seeds, resume_dir, config_file, profile, **values):
 @click.option("--run-name", default=None, help=RUN_NAME_HELP)
 @click.option("--seeds", default=None, help=SEEDS_HELP)
 @click.option("--resume", "resume_dir", default=None, type=PATH, help=RESUME_HELP)
+@executor_options("the --seeds runs (one run: its from-scratch candidates)")
 @config_options
 @strategy_options
-def run(strategy, space, search_only, run_name, seeds, resume_dir, config_file, profile, **values):
+def run(strategy, space, search_only, run_name, seeds, resume_dir, executor, ray_address, task_cpus, task_gpus,
+        task_retries, config_file, profile, **values):
     """Search, derive the top architecture, retrain it from scratch and evaluate it."""
     from .commands import check_run, command_resume, command_run
+    from .seed_runs import SeedRun, do_seed_run
 
     if resume_dir:
         _report(command_resume(resume_dir))
@@ -220,24 +258,29 @@ def run(strategy, space, search_only, run_name, seeds, resume_dir, config_file, 
 
     STRATEGIES.get(strategy)  # an unknown name is refused before any option is read
     cfg = build_config(config_file, profile, values, strategy=strategy)
-    runs = _per_seed(cfg, run_name, seeds)
+    runs = list(_per_seed(cfg, run_name, seeds))
     for seed_cfg, name in runs:  # every seed's run is checked before the first one starts
         check_run(seed_cfg, strategy, space, name, search_only)
-    for seed_cfg, name in runs:
-        _report(command_run(seed_cfg, strategy, space, name, search_only=search_only))
+    runner = make_executor(cfg, executor, ray_address, task_cpus, task_gpus, task_retries)
+    if seeds is None:  # one run: the executor gets its independent jobs (random search's from-scratch candidates)
+        _report(command_run(cfg, strategy, space, run_name, search_only=search_only, executor=runner))
+        return
+    jobs = [SeedRun("run", seed_cfg, name, strategy=strategy, space=space, search_only=search_only)
+            for seed_cfg, name in runs]
+    runner.map(do_seed_run, jobs, on_result=lambda _, result: _report(result))
 
 
 @cli.command(cls=SectionedCommand)
 @click.option("--seeds", required=True, help="seeds, as a list and/or ranges: 0-4, 0,2,5 or 0-2,7")
 @click.option("--strategies", default=None, help="comma list of strategies [default: every registered one]")
 @click.option("--spaces", default=None, help="comma list of spaces [default: every registered one]")
-@click.option("--executor", default="local", show_default=True, help="where the runs go: local (one after another)")
+@executor_options("the runs")
 @config_options
 @strategy_options
-def matrix(seeds, strategies, spaces, executor, config_file, profile, **values):
+def matrix(seeds, strategies, spaces, executor, ray_address, task_cpus, task_gpus, task_retries, config_file, profile,
+           **values):
     """Every strategy x space pair (with the capability) over the seeds, one run each; finished runs are skipped and
     unfinished ones continued, so the same command resumes a killed matrix."""
-    from .executors import get_executor
     from .matrix import eta_text, parse_seed_list, plan, run_task
     from .registry import SPACES, STRATEGIES
 
@@ -250,20 +293,23 @@ def matrix(seeds, strategies, spaces, executor, config_file, profile, **values):
     unused = sorted(k for k, v in values.items() if v is not None and option_owner(k) not in (None, *chosen))
     if unused:
         raise UserError(f"{unused[0]!r} is an option of strategy {option_owner(unused[0])!r}, which is not in this matrix")
-    runner = get_executor(executor)
+    runner = make_executor(next(iter(configs.values())), executor, ray_address, task_cpus, task_gpus, task_retries)
     tasks = plan(configs, chosen_spaces, seed_list)
     states = [t.state() for t in tasks]
     click.echo(f"matrix: {len(tasks)} runs ({states.count('finished')} finished, {states.count('unfinished')} to "
                f"continue, {states.count('new')} new) in {tasks[0].results_dir}, executor {executor}")
     timed: list[float] = []
+    waiting = set(range(len(tasks)))  # results land in completion order with Ray
 
     def report(index, outcome):
         if outcome["state"] != "skipped (finished)":
             timed.append(outcome["seconds"])
-        left = sum(1 for s in states[index + 1:] if s != "finished")
+        waiting.discard(index)
+        left = sum(1 for i in waiting if states[i] != "finished")
+        slots = runner.parallelism  # runs at once: the ETA counts each run's share of the wall time
         fid = f", FID {outcome['fid']:.2f}" if outcome.get("fid") is not None else ""
         click.echo(f"[{index + 1}/{len(tasks)}] {outcome['run']}: {outcome['state']} in {outcome['seconds']:.0f} s{fid}; "
-                   f"{eta_text(timed, left)}")
+                   f"{eta_text([t / slots for t in timed], left)}")
 
     started = time.monotonic()
     runner.map(run_task, tasks, on_result=report)
@@ -304,11 +350,11 @@ def study():
               help="G iterations of each stand-alone training (the profile's recipe, cut short)")
 @click.option("--out", default="results/studies", show_default=True, type=SafePath(file_okay=False),
               help="folder of study directories (apart from results/runs, so the tables do not mix them in)")
-@click.option("--executor", default="local", show_default=True, help="where the trainings go: local")
+@executor_options("the stand-alone trainings")
 @config_options
-def study_proxy(space, n_archs, train_seeds, study_train_iters, out, executor, config_file, profile, **values):
+def study_proxy(space, n_archs, train_seeds, study_train_iters, out, executor, ray_address, task_cpus, task_gpus,
+                task_retries, config_file, profile, **values):
     """Rank agreement (Kendall tau, Spearman rho, bootstrap CIs) between the weight-sharing proxy and stand-alone FID."""
-    from .executors import get_executor
     from .proxy_study import run_study
     from .registry import SPACES
 
@@ -323,7 +369,8 @@ def study_proxy(space, n_archs, train_seeds, study_train_iters, out, executor, c
     from .commands import check_run
 
     check_run(cfg.replace(random_candidates=n_archs, results_dir=out), "random", space)  # widths, memory, out folder
-    summary = run_study(cfg, space, n_archs, study_train_iters, train_seeds, out, get_executor(executor), click.echo)
+    runner = make_executor(cfg, executor, ray_address, task_cpus, task_gpus, task_retries)
+    summary = run_study(cfg, space, n_archs, study_train_iters, train_seeds, out, runner, click.echo)
     tau, rho = summary["kendall_tau"], summary["spearman_rho"]
     click.echo(f"{space}: n={summary['architectures_used']}: Kendall tau {tau['value']:.3f} "
                f"[{tau['ci95'][0]:.3f}, {tau['ci95'][1]:.3f}], Spearman rho {rho['value']:.3f} "
@@ -436,7 +483,41 @@ def _number(value, spec: str) -> str:
 
 
 def main(argv=None):
+    from .distributed import under_torchrun
+
+    if under_torchrun():
+        return _main_under_torchrun(argv)
+    _main(argv)
+
+
+def _main_under_torchrun(argv) -> None:
+    """Rank 0 runs the command; the others follow its work (ganas_bench/torchrun.py) and exit with its code."""
+    from . import torchrun
+    from .distributed import init_from_env, shutdown
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    ranks = init_from_env()
+    if not ranks.is_main:
+        code = torchrun.serve()
+        shutdown()
+        sys.exit(code)
+    error = None
     try:
+        torchrun.check_command(args)
+        cli.main(args=args, prog_name="ganas-bench", standalone_mode=False)
+    except BaseException as exc:  # noqa: BLE001 - told to the other ranks, then handled as any error
+        error = exc
+    torchrun.finish(error)
+    if error is None:
+        shutdown()
+        return
+    _main(raised=error)
+
+
+def _main(argv=None, raised: BaseException | None = None):
+    try:
+        if raised is not None:
+            raise raised
         cli.main(args=argv, prog_name="ganas-bench", standalone_mode=False)
     except UserError as exc:
         _fail(str(exc), 2)
@@ -452,6 +533,10 @@ def main(argv=None):
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except TasksFailed as exc:
+        for index, job, reason in exc.failures:
+            click.echo(f"error: job {index + 1} ({describe_job(job)}) failed: {reason}", err=True)
+        sys.exit(1)
     except click.ClickException as exc:
         _fail(exc.format_message(), exc.exit_code)
 

@@ -30,6 +30,7 @@ from .runs.rundir import RunDir, check_results_dir, shown
 from .runs.status import read_metrics, valid_metrics
 from .search.budget import SearchBudget
 from .search.loop import SearchStateStore, check_search_resume, run_search
+from .torchrun import shared_work
 from .training import DivergedError
 
 
@@ -83,7 +84,8 @@ def _train_work(harness: RunHarness, run: RunDir, space, genotype: Genotype, arc
     def work():
         return write_metrics(run, harness, _final_training(harness, run, space, genotype, arch_name))
 
-    return RunResult(run.path, guarded(run, work, expected=(DivergedError,)))
+    with shared_work("train", harness, run, space, genotype, arch_name):  # under torchrun the other ranks join here
+        return RunResult(run.path, guarded(run, work, expected=(DivergedError,)))
 
 
 def _final_training(harness: RunHarness, run: RunDir, space, genotype: Genotype, arch_name: str | None) -> dict:
@@ -120,11 +122,13 @@ def check_run(cfg: Config, strategy_name: str, space_name: str, run_name: str | 
 
 
 def command_run(cfg: Config, strategy_name: str, space_name: str, run_name: str | None = None,
-                search_only: bool = False) -> RunResult:
+                search_only: bool = False, executor=None) -> RunResult:
+    """`executor` (ganas_bench/executors.py; default: this process) runs the search's independent jobs, e.g. random
+    search's from-scratch candidates."""
     cfg, strategy_cls, space, again = check_run(cfg, strategy_name, space_name, run_name, search_only)
     if again:
-        return command_resume(str(Path(cfg.results_dir) / run_name))
-    harness = RunHarness.open(cfg)
+        return command_resume(str(Path(cfg.results_dir) / run_name), executor)
+    harness = RunHarness.open(cfg, executor)
     check_data(harness, space, search=True)
     run = start_run(cfg, "run", f"{strategy_name}-{space_name}", run_name, strategy=strategy_name, space=space_name,
                     arch_name=None, search_only=search_only)
@@ -148,7 +152,8 @@ def _search_work(harness: RunHarness, run: RunDir, strategy_cls, space, search_o
         metrics["search"] = info
         return write_metrics(run, harness, metrics)
 
-    return RunResult(run.path, guarded(run, work, expected=(DivergedError,)))
+    with shared_work("run", harness, run, strategy_cls, space, search_only):  # under torchrun the other ranks join
+        return RunResult(run.path, guarded(run, work, expected=(DivergedError,)))
 
 
 def _search(harness: RunHarness, run: RunDir, strategy_cls, space) -> tuple[Genotype, dict]:
@@ -175,13 +180,13 @@ def _search(harness: RunHarness, run: RunDir, strategy_cls, space) -> tuple[Geno
 
 
 # --------------------------------------------------------------------------------------------------------- resume
-def command_resume(run_path: str) -> RunResult:
+def command_resume(run_path: str, executor=None) -> RunResult:
     """Continue an interrupted `train` or `run` from its run directory, with the configuration it was started with
-    (`check_resume`, then the work)."""
-    return check_resume(run_path)()
+    (`check_resume`, then the work); `executor` as in `command_run`."""
+    return check_resume(run_path, executor)()
 
 
-def check_resume(run_path: str) -> Callable[[], RunResult]:
+def check_resume(run_path: str, executor=None) -> Callable[[], RunResult]:
     """Everything a resume of `run_path` will read, checked before the first write; returns the resume itself.
 
     Checked: no symbolic link or folder among the run's files, run.json, config.json, the architecture, search.json
@@ -223,7 +228,7 @@ def check_resume(run_path: str) -> Callable[[], RunResult]:
             return _train_work(harness, run, space, genotype, arch_name)
         return resume_training
     strategy_cls, space = check_pair(cfg, strategy, info.get("space"))
-    harness = RunHarness.open(cfg)
+    harness = RunHarness.open(cfg, executor)
     check_data(harness, space, search=True)
     _check_run_files(run, harness, strategy_cls, space)
 

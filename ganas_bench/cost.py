@@ -15,11 +15,15 @@ from torch.utils.flop_counter import FlopCounterMode
 from .device import device_kind
 
 
+RANK_SECONDS = "rank_s"  # a phase's seconds summed over its torchrun ranks (kept once it ran on more than one)
+
+
 class CostClock:
     """Accumulates wall time per phase (search, train, eval) and the number of steps taken."""
 
-    def __init__(self, device: torch.device):
+    def __init__(self, device: torch.device, ranks: int = 1):
         self.device = device
+        self.ranks = ranks  # processes of a torchrun job, each on its own device: device-hours count all of them
         self.phases: dict[str, dict] = {}
         self._running: dict[str, float] = {}  # phase -> perf_counter at which its open `phase()` block started
 
@@ -33,19 +37,27 @@ class CostClock:
 
     def add(self, name: str, seconds: float, steps: int = 0) -> None:
         entry = self.phases.setdefault(name, {"wall_s": 0.0, "steps": 0})
-        entry["wall_s"] += seconds
+        self._count(entry, seconds)
         entry["steps"] += steps
+
+    def _count(self, entry: dict, seconds: float) -> None:
+        if self.ranks > 1 or RANK_SECONDS in entry:  # once a phase ran on several ranks its sum over them is kept
+            entry[RANK_SECONDS] = entry.get(RANK_SECONDS, entry["wall_s"]) + seconds * self.ranks
+        entry["wall_s"] += seconds
 
     def note(self, name: str, **fields) -> None:
         self.phases.setdefault(name, {"wall_s": 0.0, "steps": 0}).update(fields)
 
     def summary(self, name: str) -> dict:
         entry = dict(self.phases.get(name, {"wall_s": 0.0, "steps": 0}))
-        return cost_entry(entry["wall_s"], self.device, **{k: v for k, v in entry.items() if k != "wall_s"})
+        wall = entry.pop("wall_s")
+        return cost_entry(wall, self.device, ranks=self.ranks, rank_s=entry.pop(RANK_SECONDS, wall), **entry)
 
     def total(self) -> dict:
         wall = sum(e["wall_s"] for e in self.phases.values())
-        return cost_entry(wall, self.device, steps=sum(e["steps"] for e in self.phases.values()))
+        rank_s = sum(e.get(RANK_SECONDS, e["wall_s"]) for e in self.phases.values())
+        return cost_entry(wall, self.device, ranks=self.ranks, rank_s=rank_s,
+                          steps=sum(e["steps"] for e in self.phases.values()))
 
     def state_dict(self) -> dict:
         """Phases as they stand now, the time of phases still open included (a checkpoint taken mid-search keeps the
@@ -54,7 +66,7 @@ class CostClock:
         state = {k: dict(v) for k, v in self.phases.items()}
         for name, start in self._running.items():
             entry = state.setdefault(name, {"wall_s": 0.0, "steps": 0})
-            entry["wall_s"] += now - start
+            self._count(entry, now - start)
         return state
 
     def load_state_dict(self, state: dict) -> None:
@@ -67,14 +79,18 @@ class CostClock:
         self._running = {name: now for name in self._running}
 
 
-def cost_entry(wall_s: float, device: torch.device, **extra) -> dict:
+def cost_entry(wall_s: float, device: torch.device, ranks: int = 1, rank_s: float | None = None, **extra) -> dict:
+    """`ranks` > 1: a torchrun job of that many processes, each with a `device` of its own. `rank_s`: the seconds
+    summed over the processes (wall x ranks unless the rank count changed at a resume); device-hours count them."""
     kind = device_kind(device)
     if kind == "cpu":
         units, unit = torch.get_num_threads(), "CPU-core-hours"
     else:
         units, unit = 1, "GPU-hours"
-    return {"wall_s": round(wall_s, 3), "device": device_label(device), "device_kind": kind,
-            "device_hours": wall_s * units / 3600.0, "unit": unit, **extra}
+    label = device_label(device) + (f" x {ranks} ranks" if ranks > 1 else "")
+    rank_s = wall_s * ranks if rank_s is None else rank_s
+    return {"wall_s": round(wall_s, 3), "device": label, "device_kind": kind,
+            "device_hours": rank_s * units / 3600.0, "unit": unit, **extra}
 
 
 def device_label(device: torch.device) -> str:

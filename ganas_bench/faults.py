@@ -9,6 +9,7 @@ Points:
 - `evaluate`                  IS/FID/KID computed and not yet returned (pipeline.evaluate)
 - `search_step`               before a search D step (rl/random shared training, differentiable iteration) or after one
                               (random from scratch)
+- `train_iteration`           before each final-training iteration (under torchrun every rank passes it at once)
 """
 from __future__ import annotations
 

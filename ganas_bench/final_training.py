@@ -6,6 +6,10 @@ best-so-far, cost clock); given a run directory holding one, training continues 
 uninterrupted run reaches, bit for bit on CPU. The untrained generator is evaluated first (`untrained` in the result),
 so every run shows how far training moved it. Final training reseeds at its start (seed + TRAIN_SEED_OFFSET), so it
 never depends on how a search before it used the RNG.
+
+Under torchrun (ganas_bench/distributed.py) every rank trains its slice of each global batch; evaluations run on rank
+0 and their scores reach every rank (`harness.on_main`), so all ranks keep the same state; only rank 0 writes (the run's
+files are written through the run directory, which is read-only on other ranks; the samples image is drawn on rank 0).
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from .checkpoint import capture_rng, check_optimizer_states, check_train_checkpo
 from .cost import count_params, training_step_flops
 from .errors import UserError, first_line, preview
 from .evaluation import evaluate
+from .faults import fault_point
 from .genotype import Genotype
 from .seeding import untouched_rng
 
@@ -54,13 +59,13 @@ class FinalTraining:
             start = self._restore(saved)
         elif eval_untrained:
             with harness.clock.phase("eval"):
-                self.untrained = evaluate(harness, trainer.eval_generator)
+                self.untrained = self._evaluate()
             run.log("eval_untrained", **_loggable(self.untrained))
         self._train(start)
         harness.clock.note("train", steps=cfg.train_iters, flops_per_step=flops)
         if self.final is None:
             with harness.clock.phase("eval"):
-                self.final = {"scores": evaluate(harness, trainer.eval_generator), "best_iter": cfg.train_iters}
+                self.final = {"scores": self._evaluate(), "best_iter": cfg.train_iters}
             if self.best is not None and self.best["scores"]["fid"] < self.final["scores"]["fid"]:
                 self.final = {"scores": self.best["scores"], "best_iter": self.best["iteration"]}
                 trainer.eval_generator.load_state_dict(self.best["generator_ema"])
@@ -79,11 +84,12 @@ class FinalTraining:
         with harness.progress(cfg.train_iters, "train") as bar:
             bar.update(start)
             for it in range(start + 1, cfg.train_iters + 1):
+                fault_point("train_iteration")
                 with harness.clock.phase("train"):
                     d_loss, g_loss = trainer.iteration(self.batches)
                 bar.update(1)
                 if it % log_every == 0 or it == cfg.train_iters:
-                    run.log("train", iter=it, d_loss=d_loss, g_loss=g_loss)
+                    run.log("train", iter=it, d_loss=d_loss, g_loss=g_loss)  # losses of the global batch
                 if cfg.eval_every and it % cfg.eval_every == 0 and it < cfg.train_iters:
                     self._periodic_eval(it)
                 if it % cfg.checkpoint_every == 0 and it < cfg.train_iters:
@@ -91,11 +97,16 @@ class FinalTraining:
 
     def _periodic_eval(self, it: int) -> None:
         with self.harness.clock.phase("eval"):
-            scores = evaluate(self.harness, self.trainer.eval_generator)
+            scores = self._evaluate()
         self.run.log("eval", iter=it, **_loggable(scores))
         if self.best is None or scores["fid"] < self.best["scores"]["fid"]:
             self.best = {"scores": scores, "iteration": it,
                          "generator_ema": {k: v.clone() for k, v in self.trainer.eval_generator.state_dict().items()}}
+
+    def _evaluate(self) -> dict:
+        """IS / FID / KID of the generator evaluation samples from, computed once (rank 0 under torchrun)."""
+        generator = self.trainer.eval_generator
+        return self.harness.on_main(evaluate, self.harness, generator)
 
     # ------------------------------------------------------------------ files
     def _write_arch(self, generator, discriminator) -> None:
@@ -124,6 +135,7 @@ class FinalTraining:
         return saved["iteration"]
 
     def _checkpoint(self, iteration: int) -> None:
+        self.harness.ranks.check_consistent(self.trainer.state_dict(), "trainer state")
         self.run.save_torch("checkpoint.pt", {
             "kind": "train", "genotype": self.genotype.to_json(), "iteration": iteration,
             "trainer": self.trainer.state_dict(), "batches": self.batches.state_dict(),
@@ -136,6 +148,9 @@ class FinalTraining:
         from torchvision.utils import save_image
 
         from .runs.rundir import atomic_write_bytes
+
+        if not self.harness.ranks.is_main:
+            return
 
         generator, device = self.trainer.eval_generator, self.harness.device
         z = torch.randn(n, self.harness.config.latent_dim, generator=torch.Generator().manual_seed(1234)).to(device)

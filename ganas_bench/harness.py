@@ -4,6 +4,10 @@ event log — set up once per run and handed to final training, evaluation and t
 Randomness: `reseed(seed)` seeds Python, NumPy and torch and gives a fresh NumPy Generator (`rng`) and a fresh count of
 real-data streams; each stream opened with `real_batches` gets a seed derived from the run's seed and that count. A
 checkpoint captures all of it (`rng_state()`); restoring it (`restore_rng_state`) makes every stream continue exactly.
+
+Scale: `executor` runs independent jobs of the run (from-scratch candidates; ganas_bench/executors.py), `ranks` is this
+process's place in a torchrun job (ganas_bench/distributed.py): its trainers are data-parallel, its real-data streams
+sharded, and `on_main` computes a metric once and sends it to every rank.
 """
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ from .contracts.space import Widths
 from .cost import CostClock
 from .data import RealBatches, RealImages, load_real_images
 from .device import resolve_device
+from .distributed import current as current_ranks
+from .executors import LocalExecutor
 from .seeding import deterministic_torch, seed_everything
 from .training import GANTrainer
 from .training.meter import StepMeter
@@ -30,27 +36,43 @@ class RunHarness:
         self.config = cfg
         self.device = device
         self.real = real
-        self.clock = clock if clock is not None else CostClock(device)
+        self.clock = clock if clock is not None else CostClock(device, ranks=current_ranks().world_size)
         self.meter = StepMeter()
         self._log = log
         self.rng = np.random.default_rng(cfg.seed)
         self._streams = 0
         self.budget = None     # the weight-sharing search budget, set by the search loop
         self._evaluator = None
+        self.executor = LocalExecutor()
+        self.ranks = current_ranks()
 
     @classmethod
-    def open(cls, cfg: Config, log: Callable[..., None] | None = None) -> "RunHarness":
-        """Resolve the device, load the real images and make torch deterministic; seeded with cfg.seed."""
+    def open(cls, cfg: Config, executor=None, log: Callable[..., None] | None = None) -> "RunHarness":
+        """Resolve the device, load the real images and make torch deterministic; seeded with cfg.seed. `executor`:
+        where the run's independent jobs go (default: this process)."""
+        ranks = current_ranks()
+        for name in ("d_batch", "g_batch"):  # global batches, split over the ranks of a torchrun job
+            ranks.local_size(getattr(cfg, name), name)
         real = load_real_images(cfg.dataset, cfg.data_root, cfg.image_size, cfg.download)
         deterministic_torch()
         harness = cls(cfg, resolve_device(cfg.device), real, log=log)
+        if executor is not None:
+            harness.executor = executor
         harness.reseed(cfg.seed)
         return harness
+
+    @classmethod
+    def for_job(cls, cfg: Config, real: RealImages, log: Callable[..., None] | None = None) -> "RunHarness":
+        """A harness of this kind for one independent job of a run (e.g. a from-scratch candidate, here or on a Ray
+        worker): the run's config and real images, this process's device."""
+        deterministic_torch()
+        return cls(cfg, resolve_device(cfg.device), real, log=log)
 
     def with_config(self, cfg: Config) -> "RunHarness":
         """The same run (device, data, clock, log) under other settings, e.g. a space's paper recipe."""
         other = RunHarness(cfg, self.device, self.real, self.clock, self._log)
         other.rng, other._streams = self.rng, self._streams
+        other.executor = self.executor
         return other
 
     # ------------------------------------------------------------------ randomness
@@ -78,11 +100,13 @@ class RunHarness:
         """A fresh seeded stream of real batches at `image_size`; each stream gets its own derived seed."""
         images = self.real if image_size == self.real.image_size else self.real.resized(image_size)
         self._streams += 1
-        return RealBatches(images, batch_size, seed=self.config.seed * 1000 + self._streams, device=self.device)
+        return RealBatches(images, batch_size, seed=self.config.seed * 1000 + self._streams, device=self.device,
+                           ranks=self.ranks if self.ranks.active else None)
 
     def make_trainer(self, generator, discriminator, **kwargs) -> GANTrainer:
         """The shared GAN step for these nets (the space's builders have already initialised them as their paper does);
         its step time goes to the run's meter."""
+        kwargs.setdefault("ranks", self.ranks)
         return GANTrainer(generator, discriminator, self.config, self.device, meter=self.meter, **kwargs)
 
     @property
@@ -100,6 +124,22 @@ class RunHarness:
 
         return SharedTraining(space, self)
 
+    def on_main(self, fn, *args, **kwargs):
+        """`fn` (a metric, the proxy) on rank 0 only; its result, every RNG stream and the evaluator's counters (which
+        `fn` may have moved) then on every rank, as if each had run it. Plainly `fn(...)` outside torchrun."""
+        if not self.ranks.active:
+            return fn(*args, **kwargs)
+        result = fn(*args, **kwargs) if self.ranks.is_main else None
+        rng = capture_rng(self.rng)
+        rng["torch_cuda"] = []  # each rank's own device has its own stream: rank 0's device's state goes to each
+        on_device = torch.cuda.get_rng_state() if self.device.type == "cuda" else None
+        result, rng, on_device, counters = self.ranks.broadcast((result, rng, on_device, self.evaluator.state_dict()))
+        restore_rng(rng, self.rng)
+        if on_device is not None:
+            torch.cuda.set_rng_state(on_device)
+        self.evaluator.load_state_dict(counters)
+        return result
+
     # ------------------------------------------------------------------ reporting
     def log_to(self, log: Callable[..., None] | None) -> "RunHarness":
         """Send events to `log` (a run directory's `log`) from now on; returns self."""
@@ -113,4 +153,5 @@ class RunHarness:
     @staticmethod
     def progress(total: int, desc: str):
         # disable=None: a bar on a terminal, silence in logs and CI
-        return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True, mininterval=1.0, disable=None)
+        return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True, mininterval=1.0,
+                    disable=None if current_ranks().is_main else True)

@@ -111,7 +111,7 @@ class AdversarialArchSearch:
         G.train()
         D.train()
         with torch.no_grad():
-            fake = G(self.trainer.z(real.shape[0]))
+            fake = G(self.trainer.z(real.shape[0] * self.trainer.ranks.world_size))
         loss = hinge_d_loss(D(real).flatten(), D(fake).flatten())
         self._apply(loss, self.alphas_d, self.opt_d, "D architecture")
         self.d_arch_steps += 1
@@ -142,11 +142,16 @@ class AdversarialArchSearch:
             g_loss = self.trainer.g_step()
         return d_loss, g_loss
 
-    @staticmethod
-    def _apply(loss: torch.Tensor, params: list[nn.Parameter], opt: torch.optim.Optimizer, who: str) -> None:
-        if not math.isfinite(loss.item()):
-            raise DivergedError(f"{who} loss is {loss.item()}")
+    def _apply(self, loss: torch.Tensor, params: list[nn.Parameter], opt: torch.optim.Optimizer, who: str) -> None:
+        """One Adam step of `params` on `loss`. Under torchrun the loss is checked as the mean over the ranks and the
+        alphas' gradients are all-reduced (averaged): each rank's comes from its slice of the batch, the mean is the
+        global batch's, so every rank takes the same step and the alphas stay identical."""
+        ranks = self.trainer.ranks
+        value = ranks.mean(loss).item()
+        if not math.isfinite(value):
+            raise DivergedError(f"{who} loss is {value}")
         grads = torch.autograd.grad(loss, params, allow_unused=True)  # an unused alpha keeps grad None: Adam skips it
+        ranks.mean_grads_(grads)
         for p, g in zip(params, grads):
             p.grad = g
         opt.step()
@@ -265,7 +270,8 @@ class DifferentiableStrategy(Strategy):
         cfg, tau = self.harness.config, self.tau
         genotype = self.space.validate(self.relaxed.derive())
         self.relaxed.set_relaxation(tau, False)
-        score = self.harness.evaluator.score(genotype.choices, self.relaxed.generator)  # None: broken output
+        score = self.harness.on_main(self.harness.evaluator.score, genotype.choices,
+                                     self.relaxed.generator)  # None: broken output
         final_entropy = self.curve[-1]["entropy"]
         search = self.search
         info = {

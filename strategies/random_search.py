@@ -92,14 +92,16 @@ class RandomStrategy(Strategy):
             if self.trained == self.harness.budget.iterations:
                 self.phase = SCORE
             return
-        genotype = self.genotypes[len(self.scores)]
         if self.scratch:
-            outcome = score_from_scratch(self.harness, self.space, genotype, len(self.scores),
-                                         self.options.random_scratch_steps)
-            self.scratch_d_steps += outcome.d_steps
-            self.scores.append(outcome.score)
+            first = len(self.scores)
+            batch = range(first, min(len(self.genotypes), first + self.harness.executor.parallelism))
+            outcomes = score_from_scratch(self.harness, self.space, [(i, self.genotypes[i]) for i in batch],
+                                          self.options.random_scratch_steps)
+            for outcome in outcomes:
+                self.scratch_d_steps += outcome.d_steps
+                self.scores.append(outcome.score)
         else:
-            self.scores.append(self.shared.score(genotype.choices))
+            self.scores.append(self.shared.score(self.genotypes[len(self.scores)].choices))
         if len(self.scores) == len(self.genotypes):
             self.phase = DONE
 

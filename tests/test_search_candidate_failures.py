@@ -155,7 +155,7 @@ def test_random_from_scratch_skips_a_candidate_that_runs_out_of_memory_in_traini
     raise_on_call(monkeypatch, GANTrainer, "d_step", 3, RuntimeError(CPU_OOM))
     ctx = FakeContext(smoke(random_candidates=3, random_scratch_steps=2))
     result = search(RandomStrategy, FakeSpace(), ctx)
-    assert ctx.evaluator.failed == 1 and len(result.ranked) == 2 and ctx.proxy_calls == 2
+    assert ctx.evaluator.failed == 1 and len(result.ranked) == 2 and ctx.evaluator.evaluations == 2
     (failed,) = ctx.logged("candidate_failed")
     assert failed["phase"] == "scratch" and failed["reason"].startswith("out of memory")
 

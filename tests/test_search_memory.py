@@ -35,11 +35,13 @@ def bytes_kept_by_a_search(n_candidates: int, harness_cls=FakeContext) -> int:
 
 
 class HoardingContext(FakeContext):
-    """The control: a harness that keeps every trainer it makes."""
+    """The control: harnesses that keep every trainer they make, in one list (the search scores each candidate as a job
+    with a harness of its own, `for_job`)."""
+    hoard: list = []
 
     def make_trainer(self, *args, **kwargs):
         trainer = super().make_trainer(*args, **kwargs)
-        self.__dict__.setdefault("hoard", []).append(trainer)
+        HoardingContext.hoard.append(trainer)
         return trainer
 
 
@@ -49,5 +51,6 @@ def test_memory_kept_after_a_from_scratch_search_does_not_grow_with_its_candidat
         space.sample(np.random.default_rng(0)), FakeContext(smoke()).widths()).parameters())
     growth = bytes_kept_by_a_search(12) - bytes_kept_by_a_search(2)
     hoarded = bytes_kept_by_a_search(12, HoardingContext) - bytes_kept_by_a_search(2, HoardingContext)
+    HoardingContext.hoard.clear()
     assert hoarded > 10 * g_bytes  # ten more candidates kept: at least their generators' weights each
     assert growth < g_bytes, (growth, hoarded, g_bytes)  # flat: less than one generator's weights

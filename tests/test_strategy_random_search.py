@@ -70,7 +70,7 @@ def test_from_scratch_variant_trains_each_candidate_standalone_before_scoring(mo
     assert result.info["d_steps"] == 3 * 2 and len(trainers) == 3
     assert all(t.d_steps == 2 and t.g_steps == 2 and t.ema is None for t in trainers)  # n_critic 1 in smoke
     scores = [c.score for c in result.ranked]
-    assert scores == sorted(scores, reverse=True) and ctx.proxy_calls == 3
+    assert scores == sorted(scores, reverse=True) and ctx.evaluator.evaluations == 3
 
 
 def test_a_from_scratch_candidates_score_depends_on_its_index_alone_not_on_what_ran_before():
@@ -84,7 +84,7 @@ def test_a_from_scratch_candidates_score_depends_on_its_index_alone_not_on_what_
     last = list(scores)[-1]
     index = [FakeSpace().sample(ctx.rng) for _ in range(3)].index(last)  # random's own draws, in order
     before = torch.get_rng_state()
-    alone = score_from_scratch(ctx, FakeSpace(), last, index, 2)
+    alone, = score_from_scratch(ctx, FakeSpace(), [(index, last)], 2)
     assert alone.score == scores[last] and torch.equal(torch.get_rng_state(), before)
 
 

@@ -139,6 +139,13 @@ class FakeContext(RunHarness):
         self.proxy_calls = 0
         self._evaluator = FakeEvaluator(self)
 
+    @classmethod
+    def for_job(cls, cfg, real, log=None):
+        """A fake harness for one job (a from-scratch candidate): its own events, FakeEvaluator and counters."""
+        ctx = cls(cfg)
+        ctx.log_to(log)
+        return ctx
+
     def logged(self, event):
         return [fields for name, fields in self.events if name == event]
 

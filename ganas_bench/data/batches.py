@@ -4,6 +4,10 @@ Each epoch is a fresh permutation drawn from the stream's own `torch.Generator`,
 global RNG (the GAN's noise and the controller's samples stay independent of data order). The last incomplete batch of
 an epoch is dropped, so every batch has the configured size. The state is (epochs done, position in the epoch,
 generator state at the epoch's start): the permutation is redrawn from it on load instead of being stored.
+
+Under torchrun (`ranks`, see ganas_bench/distributed.py) `batch_size` is the global batch: every rank walks the same
+permutation and takes its slice of each global batch, so the ranks together see exactly the batches one process
+would, and the state (global) resumes with any number of ranks.
 """
 from __future__ import annotations
 
@@ -16,10 +20,14 @@ from .images import RealImages, uint8_to_float
 class RealBatches:
     """Batches of `batch_size` real images as float32 (B, C, H, W) in [-1, 1] on `device`, forever."""
 
-    def __init__(self, images: RealImages, batch_size: int, seed: int, device: torch.device | str = "cpu"):
+    def __init__(self, images: RealImages, batch_size: int, seed: int, device: torch.device | str = "cpu",
+                 ranks=None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 0 < batch_size <= len(images):
             raise UserError(f"invalid batch size {batch_size!r}; accepted: an integer in 1..{len(images)} "
                             f"(the {images.name} {images.split} images)")
+        self.ranks = ranks
+        if ranks is not None:
+            ranks.local_size(batch_size, "batch size")
         self.images = images
         self.batch_size = batch_size
         self.seed = seed
@@ -39,6 +47,8 @@ class RealBatches:
 
     def next(self) -> torch.Tensor:
         index = self._order[self._position:self._position + self.batch_size]
+        if self.ranks is not None:
+            index = self.ranks.shard(index)
         self._position += self.batch_size
         if self._position + self.batch_size > len(self.images):  # no full batch left: the epoch is done
             self.epochs_done += 1

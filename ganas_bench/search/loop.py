@@ -136,7 +136,9 @@ def run_search(strategy: Strategy, harness, store: SearchStateStore | None = Non
             done = now
             due = steps % every == 0 or strategy.phase != phase or strategy.last_step_was_long
             if store is not None and not strategy.done and due:
-                store.save(snapshot(strategy, harness, steps))
+                state = snapshot(strategy, harness, steps)
+                harness.ranks.check_consistent({"strategy": state["strategy"], "rng": state["rng"]}, "search state")
+                store.save(state)
                 harness.log("search_checkpoint", steps=steps, phase=strategy.phase)
     result = strategy.result()
     result.info.update(failed_candidates=harness.evaluator.failed, search_steps=steps)

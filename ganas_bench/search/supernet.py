@@ -98,7 +98,8 @@ class SharedTraining:
 
     def _build(self) -> None:
         self.shared = self.space.build_shared(self.widths)
-        self.trainer = self.harness.make_trainer(self.shared.generator, self.shared.discriminator, ema=False)
+        self.trainer = self.harness.make_trainer(self.shared.generator, self.shared.discriminator, ema=False,
+                                                 ranks=self.harness.ranks.for_supernet())
         self.shared.set_stage(self.stage)
 
     def enter_stage(self, stage: int) -> int:
@@ -177,9 +178,10 @@ class SharedTraining:
 
     def score(self, choices: Sequence[int], score_collapsed: bool = False) -> float | None:
         """The proxy (IS) of the shared generator set to `choices` at the current stage, or None for a failed candidate
-        (logged and counted by the harness's evaluator)."""
+        (logged and counted by the harness's evaluator). Under torchrun rank 0 computes it and every rank gets it."""
         self.shared.set_arch(tuple(choices))
-        return self.harness.evaluator.score(choices, self.shared.generator, score_collapsed=score_collapsed)
+        return self.harness.on_main(self.harness.evaluator.score, choices, self.shared.generator,
+                                    score_collapsed=score_collapsed)
 
 
 def rank(scored: Sequence[tuple[Genotype, float]]) -> list[Candidate]:

@@ -2,6 +2,11 @@
 
 Strategies drive the loop themselves (RL sets a new architecture before every D step; the differentiable strategy adds
 architecture steps between them) but call these steps, so the loss, optimiser and EMA code exists once.
+
+Under torchrun (`ranks`, ganas_bench/distributed.py) the steps run G and D through DistributedDataParallel wrappers
+(`train_G`, `train_D`) while `G`, `D`, the EMA and the state dicts stay the plain modules; `z(n)` draws the global
+batch's n latents and returns this rank's slice; a loss is averaged over the ranks before it is checked or returned.
+Outside torchrun all three are the identity.
 """
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import time
 import torch
 from torch import nn
 
+from ..distributed import SINGLE
 from .ema import EMA
 from .losses import hinge_d_loss, hinge_g_loss
 from .meter import GAN, StepMeter
@@ -27,9 +33,11 @@ def make_adam(params, lr: float, beta1: float, beta2: float, weight_decay: float
 
 class GANTrainer:
     def __init__(self, generator: nn.Module, discriminator: nn.Module, cfg, device: torch.device, *,
-                 g_params=None, d_params=None, ema: bool = True, meter: StepMeter | None = None):
+                 g_params=None, d_params=None, ema: bool = True, meter: StepMeter | None = None, ranks=None):
         self.G = generator.to(device)
         self.D = discriminator.to(device)
+        self.ranks = ranks if ranks is not None else SINGLE
+        self.train_G, self.train_D = self.ranks.wrap(self.G), self.ranks.wrap(self.D, sparse=True)  # D: frozen in G steps
         self.cfg = cfg
         self.device = device
         self._g_params = list(g_params) if g_params is not None else list(self.G.parameters())
@@ -43,19 +51,20 @@ class GANTrainer:
         self.skipped_steps = {"D": 0, "G": 0}  # steps whose loss had no gradient (see _apply)
 
     def z(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.cfg.latent_dim, device=self.device)
+        """This rank's share of `n` latents of the global batch (all of them outside torchrun)."""
+        return self.ranks.shard(torch.randn(n, self.cfg.latent_dim, device=self.device))
 
     def d_step(self, real: torch.Tensor) -> float:
         start = time.perf_counter()
         self.G.train()
         self.D.train()
         with torch.no_grad():
-            fake = self.G(self.z(real.shape[0]))
-        loss = hinge_d_loss(self.D(real).flatten(), self.D(fake).flatten())
-        self._apply(loss, self.opt_d, "D")
+            fake = self.train_G(self.z(real.shape[0] * self.ranks.world_size))
+        loss = hinge_d_loss(self.train_D(real).flatten(), self.train_D(fake).flatten())
+        value = self._apply(loss, self.opt_d, "D")
         self.d_steps += 1
         self.meter.add(GAN, time.perf_counter() - start)
-        return loss.item()
+        return value
 
     def g_step(self) -> float:
         start = time.perf_counter()
@@ -64,8 +73,8 @@ class GANTrainer:
         for p in self._d_params:
             p.requires_grad_(False)
         try:
-            loss = hinge_g_loss(self.D(self.G(self.z(self.cfg.g_batch))).flatten())
-            self._apply(loss, self.opt_g, "G")
+            loss = hinge_g_loss(self.train_D(self.train_G(self.z(self.cfg.g_batch))).flatten())
+            value = self._apply(loss, self.opt_g, "G")
         finally:
             for p in self._d_params:
                 p.requires_grad_(True)
@@ -76,19 +85,22 @@ class GANTrainer:
             else:
                 self.ema.update(self.G)
         self.meter.add(GAN, time.perf_counter() - start)
-        return loss.item()
+        return value
 
-    def _apply(self, loss: torch.Tensor, opt: torch.optim.Optimizer, who: str) -> None:
-        if not math.isfinite(loss.item()):
-            raise DivergedError(f"{who} loss is {loss.item()} after {self.d_steps} D steps / {self.g_steps} G steps")
+    def _apply(self, loss: torch.Tensor, opt: torch.optim.Optimizer, who: str) -> float:
+        """Check the loss (averaged over the ranks under torchrun), step, and return its value."""
+        value = self.ranks.mean(loss).item()
+        if not math.isfinite(value):
+            raise DivergedError(f"{who} loss is {value} after {self.d_steps} D steps / {self.g_steps} G steps")
         if not loss.requires_grad:
             # The loss does not depend on the weights being trained: e.g. a sampled AdversarialNAS D whose nodes all
             # read `none` edges outputs a constant, so G gets no gradient. Nothing to learn from; count it, move on.
             self.skipped_steps[who] += 1
-            return
+            return value
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        return value
 
     def iteration(self, batches) -> tuple[float, float]:
         """n_critic D steps on consecutive real batches, then one G step (and an EMA update)."""
