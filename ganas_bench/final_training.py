@@ -199,10 +199,8 @@ def check_training_resume(harness, space, genotype: Genotype, saved: dict, where
     """Load a training checkpoint into freshly built networks on a throwaway harness (own clock, meter and RNG; the
     global random streams are put back afterwards), exactly as a resume will: one UserError if any of it does not fit,
     and nothing of the run is touched. `harness` carries the final-training config (recipe applied)."""
-    from .harness import RunHarness
-
     cfg = harness.config
-    probe = RunHarness(cfg, harness.device, harness.real)
+    probe = harness.probe()
     with untouched_rng(harness.device):
         widths = probe.widths(search=False)
         trainer = probe.make_trainer(space.build_generator(genotype, widths), space.build_discriminator(genotype, widths))

@@ -23,7 +23,7 @@ from .contracts.space import Widths
 from .cost import CostClock
 from .data import RealBatches, RealImages, load_real_images
 from .device import resolve_device
-from .distributed import current as current_ranks
+from .distributed import SINGLE, Ranks, current as current_ranks
 from .executors import LocalExecutor
 from .seeding import deterministic_torch, seed_everything
 from .training import GANTrainer
@@ -32,11 +32,12 @@ from .training.meter import StepMeter
 
 class RunHarness:
     def __init__(self, cfg: Config, device: torch.device, real: RealImages, clock: CostClock | None = None,
-                 log: Callable[..., None] | None = None):
+                 log: Callable[..., None] | None = None, ranks: Ranks | None = None):
+        ranks = ranks if ranks is not None else current_ranks()
         self.config = cfg
         self.device = device
         self.real = real
-        self.clock = clock if clock is not None else CostClock(device, ranks=current_ranks().world_size)
+        self.clock = clock if clock is not None else CostClock(device, ranks=ranks.world_size)
         self.meter = StepMeter()
         self._log = log
         self.rng = np.random.default_rng(cfg.seed)
@@ -44,7 +45,7 @@ class RunHarness:
         self.budget = None     # the weight-sharing search budget, set by the search loop
         self._evaluator = None
         self.executor = LocalExecutor()
-        self.ranks = current_ranks()
+        self.ranks = ranks
 
     @classmethod
     def open(cls, cfg: Config, executor=None, log: Callable[..., None] | None = None) -> "RunHarness":
@@ -67,6 +68,12 @@ class RunHarness:
         worker): the run's config and real images, this process's device."""
         deterministic_torch()
         return cls(cfg, resolve_device(cfg.device), real, log=log)
+
+    def probe(self, cfg: Config | None = None) -> "RunHarness":
+        """A throwaway single-process harness on this run's device and data (own clock, meter, RNG, no executor) for
+        checking a checkpoint before anything is written: under torchrun only rank 0 checks, so its networks must not
+        be data-parallel (a DDP wrapper would wait for ranks that never join)."""
+        return RunHarness(cfg if cfg is not None else self.config, self.device, self.real, ranks=SINGLE)
 
     def with_config(self, cfg: Config) -> "RunHarness":
         """The same run (device, data, clock, log) under other settings, e.g. a space's paper recipe."""

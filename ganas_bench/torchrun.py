@@ -25,6 +25,8 @@ _DONE = "done"
 class FollowerRun:
     """A run directory as a rank other than 0 sees it: the files of rank 0's run to read, every write a no-op."""
 
+    writes = False
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
 

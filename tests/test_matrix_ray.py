@@ -1,6 +1,6 @@
 """`ganas-bench matrix --executor ray` on a local Ray cluster of 2 CPUs (the real CLI in a subprocess): the runs land in
 the same run directories with the local executor's results; a worker killed with SIGKILL mid-run is retried, the run
-continued and the retry recorded; a driver killed with SIGKILL and started again skips the finished runs. Matrices of
+continued and the retry recorded; a driver killed with SIGKILL and started again skips the finished runs. A matrix of
 real runs: in the slow group."""
 import json
 import os
@@ -81,32 +81,32 @@ def wait_for(condition, proc, seconds=900):
     raise AssertionError("timed out")
 
 
+def retries(run: Path) -> int:
+    return sum(json.loads(line)["event"] == "executor_retry" for line in (run / "events.jsonl").read_text().splitlines())
+
+
 @pytest.mark.slow
-def test_one_killed_worker_in_a_six_run_matrix_gives_six_finished_runs_and_one_recorded_retry(tmp_path):
-    folder = tmp_path / "m"
-    proc = start([*ARGS, "--seeds", "0-5", "--executor", "ray", "--results-dir", str(folder)])
+def test_a_killed_worker_is_retried_and_a_killed_driver_restarts_without_redoing_finished_runs_to_the_local_results(
+        tmp_path):
+    """One matrix of three runs meets both failures (one test, not two: the slow group is CI's longest part): a worker
+    killed inside a run is retried and the retry recorded in that run, then the driver is killed once a run has
+    finished; started again, it skips the finished runs, continues the others, and every result equals the local
+    executor's."""
+    seeds = ["--seeds", "0-2"]
+    finish([*ARGS, *seeds, "--results-dir", str(tmp_path / "local")])
+    folder = tmp_path / "ray"
+    proc = start([*ARGS, *seeds, "--executor", "ray", "--results-dir", str(folder)])
+
     def started():  # a worker inside a run (its run.json written), not in the instant of creating it
         return {pid: run for pid, run in lock_holders(folder, proc.pid).items() if (folder / run / "run.json").is_file()}
 
     pid, victim = next(iter(wait_for(started, proc).items()))
     os.kill(pid, signal.SIGKILL)
-    out, err = proc.communicate(timeout=1500)
-    assert proc.returncode == 0, err[-3000:]
-    assert out.count("ran in") + out.count("continued in") == 6 and "continued in" in out and "retry 1 of job" in err
-    runs = sorted(folder.iterdir())
-    assert len(runs) == 6 and all((r / "metrics.json").is_file() for r in runs)
-    retries = {r.name: [e for e in map(json.loads, (r / "events.jsonl").read_text().splitlines())
-                        if e["event"] == "executor_retry"] for r in runs}
-    assert {name: len(events) for name, events in retries.items() if events} == {victim: 1}
 
+    def retried_and_one_finished():
+        return retries(folder / victim) >= 1 and any((r / "metrics.json").is_file() for r in folder.iterdir())
 
-@pytest.mark.slow
-def test_ray_matrix_matches_the_local_one_and_a_killed_driver_restarts_without_redoing_finished_runs(tmp_path):
-    seeds = ["--seeds", "0-2"]
-    finish([*ARGS, *seeds, "--results-dir", str(tmp_path / "local")])
-    folder = tmp_path / "ray"
-    proc = start([*ARGS, *seeds, "--executor", "ray", "--results-dir", str(folder)])
-    wait_for(lambda: any((r / "metrics.json").is_file() for r in folder.iterdir()) if folder.is_dir() else False, proc)
+    wait_for(retried_and_one_finished, proc)
     os.kill(proc.pid, signal.SIGKILL)  # the driver alone; Ray's processes for it end with it
     proc.communicate()
     finished = {r.name: (r / "metrics.json").stat().st_mtime_ns for r in folder.iterdir()
@@ -115,4 +115,5 @@ def test_ray_matrix_matches_the_local_one_and_a_killed_driver_restarts_without_r
     out, err = finish([*ARGS, *seeds, "--executor", "ray", "--results-dir", str(folder)])
     assert out.count("skipped (finished)") == len(finished)
     assert {name: (folder / name / "metrics.json").stat().st_mtime_ns for name in finished} == finished
+    assert {r.name: retries(r) for r in folder.iterdir() if retries(r)} == {victim: 1}
     assert results(folder) == results(tmp_path / "local")

@@ -74,12 +74,13 @@ def guarded(run: RunDir, work, expected: tuple[type[BaseException], ...] = ()):
     A failure that is not a bug comes back as `RunFailed` (one line at the CLI, exit 1): a storage error (disk full,
     read-only, no permission, a folder where a file belongs: `is_storage_error`), a `UserError` only the work could
     find, or one of the `expected` exception types (e.g. a training that diverged). Anything else propagates with its
-    traceback. The run counts as finished only when `work` has left a valid metrics.json (runs/status.py).
+    traceback. The run counts as finished only when `work` has left a valid metrics.json (runs/status.py), which only
+    the writing process checks (under torchrun, rank 0).
     """
     try:
         try:
             result = work()
-            if not is_finished(run.path):
+            if run.writes and not is_finished(run.path):  # a torchrun follower writes nothing; rank 0 checks
                 raise RuntimeError(f"the work ended without a valid metrics.json in {shown(run.path)}")
         except BaseException as exc:  # KeyboardInterrupt included: the directory must say what happened
             reason = f"{type(exc).__name__}: {exc}".strip()[:2000]

@@ -237,6 +237,8 @@ def check_results_dir(results_dir: str | Path) -> None:
 class RunDir:
     """One run's directory and the only code that writes into it."""
 
+    writes = True  # a torchrun follower's view of rank 0's run (torchrun.FollowerRun) does not
+
     def __init__(self, path: Path):
         self.path = Path(path)
         self._t0 = time.monotonic()

@@ -77,10 +77,9 @@ def check_search_resume(strategy_cls, space, harness, options, saved: dict, wher
     """Load a search checkpoint into a freshly started strategy on a throwaway harness (its own clock, meter, RNG and
     evaluator; the global random streams are put back afterwards), exactly as `run_search` will: one UserError if any
     of it does not fit, before the run directory is touched. `harness` is the run's search harness (its budget set)."""
-    from ..harness import RunHarness
     from ..seeding import untouched_rng
 
-    probe = RunHarness(harness.config, harness.device, harness.real)
+    probe = harness.probe()
     probe.budget = harness.budget
     with untouched_rng(harness.device):
         strategy = strategy_cls(space, probe, options)
