@@ -72,18 +72,20 @@ def plan(configs: dict[str, Config], spaces: list[str], seeds: list[int]) -> lis
     from .commands import check_resume
     from .registry import SPACES, STRATEGIES
 
-    tasks, opened = [], {}
+    pairs, opened = [], {}
     for strategy, cfg in configs.items():
         for space in spaces:
             if not isinstance(SPACES.get(space)(), STRATEGIES.get(strategy).requires):
                 continue
             _, space_obj = check_pair(cfg, strategy, space)
             check_run_data(cfg, space_obj, opened)  # batch sizes against the real images, Inception weights
-            for seed in seeds:
-                seeded = cfg.replace(seed=seed)
-                record = seeded.to_dict()
-                name = check_run_name(f"{strategy}-{space}-{cfg.profile}-s{seed}-{experiment_hash(record)[:8]}")
-                tasks.append(MatrixTask(record, strategy, space, name, cfg.results_dir))
+            pairs.append((strategy, space, cfg))
+    tasks = []
+    for seed in seeds:  # seed by seed: a matrix stopped half-way leaves every pair with the same seeds done
+        for strategy, space, cfg in pairs:
+            record = cfg.replace(seed=seed).to_dict()
+            name = check_run_name(f"{strategy}-{space}-{cfg.profile}-s{seed}-{experiment_hash(record)[:8]}")
+            tasks.append(MatrixTask(record, strategy, space, name, cfg.results_dir))
     if not tasks:
         raise UserError("the matrix is empty: no chosen strategy has a chosen space with the capability it needs")
     for task in tasks:

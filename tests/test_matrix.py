@@ -39,6 +39,18 @@ def test_bad_seed_lists_are_refused_in_one_line(text):
         parse_seed_list(text)
 
 
+def test_the_matrix_goes_seed_by_seed_so_a_stopped_one_leaves_every_pair_with_the_same_seeds(tmp_path):
+    from ganas_bench.config import make_config
+    from ganas_bench.matrix import plan
+
+    configs = {name: make_config(profile="smoke", strategy=name,
+                                 overrides={"device": "cpu", "results_dir": str(tmp_path)})
+               for name in ("random", "rl")}
+    order = [(t.strategy, t.space, t.config["seed"]) for t in plan(configs, ["autogan", "adversarialnas"], [3, 1])]
+    pairs = [("random", "autogan"), ("random", "adversarialnas"), ("rl", "autogan"), ("rl", "adversarialnas")]
+    assert order == [(*pair, seed) for seed in (3, 1) for pair in pairs]
+
+
 def test_a_bad_seed_is_refused_before_any_run_starts(tmp_path):
     refused([*ARGS[:-10], "--seeds", "0,4294967296", "--results-dir", tmp_path / "m"], tmp_path, "invalid --seeds")
 
