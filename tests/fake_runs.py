@@ -13,6 +13,8 @@ import matplotlib.image
 import numpy as np
 
 from ganas_bench.config import profile_defaults
+from ganas_bench.results.keys import KEY_REFERENCE_SPLIT
+from ganas_bench.results.protocol import REAL_SETS
 
 RL_CURVE = [{"step": i, "stage": 0, "iteration": i // 2, "reward": 5.0 + i, "baseline": 4.0 + i,
              "entropy": 2.0 - 0.1 * i, "score": 5.0 + i} for i in range(4)]
@@ -31,7 +33,7 @@ def scores(fid: float, is_mean: float, cfg, n_real: int, schema: str, eval_sprea
            n_fake: int | None = None) -> dict:
     """metrics.json's score part; the new schema's per-seed FIDs are fid - spread, fid, fid + spread."""
     out = {"is_std": 0.1, "kid_std": 0.002, "n_fake": n_fake or cfg.n_fake, "n_real": n_real,
-           "reference_split": "train" if cfg.dataset != "stl10" else "train+unlabeled", "backbone": cfg.backbone,
+           "reference_split": REAL_SETS[cfg.dataset][KEY_REFERENCE_SPLIT], "backbone": cfg.backbone,
            "dataset": cfg.dataset, "image_size": cfg.image_size}
     if schema == "old":
         return {**out, "fid": fid, "is_mean": is_mean, "kid_mean": 0.01}

@@ -25,6 +25,8 @@ STL10_FILES = DatasetFiles(
     archive="stl10_binary.tar.gz",
     torchvision_name="STL10",
 )
+#: the split name recorded with STL-10 metrics (`reference_split`): train and unlabeled images, as AutoGAN's code
+STL10_SPLIT = "train+unlabeled"
 STL10_SIDE = 96
 _IMAGE_BYTES = 3 * STL10_SIDE * STL10_SIDE
 
@@ -55,4 +57,4 @@ def load_stl10(root: str | Path, image_size: int, download: bool) -> RealImages:
                 chunk = resize_to_uint8(chunk, image_size)
             out[offset:offset + len(chunk)] = chunk
             offset += len(chunk)
-    return RealImages(out, name="stl10", split="train+unlabeled")
+    return RealImages(out, name="stl10", split=STL10_SPLIT)

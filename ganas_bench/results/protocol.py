@@ -12,16 +12,21 @@ import math
 from typing import Any, Mapping
 
 from ..config import profile_defaults
+from ..data.cifar10 import CIFAR10_SPLIT
+from ..data.digits import DIGITS_SPLIT
+from ..data.stl10 import STL10_SPLIT
 from ..errors import UserError
 from ..published import NOT_STATED, TF_INCEPTION_EQUIVALENT
 from .keys import (KEY_BACKBONE, KEY_DATASET, KEY_IMAGE_SIZE, KEY_N_FAKE, KEY_N_REAL, KEY_REFERENCE_SPLIT,
                    PROTOCOL_KEYS)
 
-#: the real images each dataset is evaluated against: all 1,797 of scikit-learn's digits; the papers' training splits
+#: the real images each dataset is evaluated against: all 1,797 of scikit-learn's digits; the papers' training splits.
+#: The split names are the readers' own (what metrics.json records), so a renamed split cannot leave a profile's runs
+#: outside its own tables.
 REAL_SETS = {
-    "digits": {KEY_N_REAL: 1797, KEY_REFERENCE_SPLIT: "train"},
-    "cifar10": {KEY_N_REAL: 50000, KEY_REFERENCE_SPLIT: "train"},
-    "stl10": {KEY_N_REAL: 105000, KEY_REFERENCE_SPLIT: "train+unlabeled"},
+    "digits": {KEY_N_REAL: 1797, KEY_REFERENCE_SPLIT: DIGITS_SPLIT},
+    "cifar10": {KEY_N_REAL: 50000, KEY_REFERENCE_SPLIT: CIFAR10_SPLIT},
+    "stl10": {KEY_N_REAL: 105000, KEY_REFERENCE_SPLIT: STL10_SPLIT},
 }
 
 
