@@ -19,6 +19,7 @@ from .architecture import resolve_architecture
 from .checkpoint import check_train_checkpoint, load_checkpoint
 from .checks import check_data, check_pair, check_widths, with_strategy
 from .config import Config, make_config
+from .cost import CostClock
 from .errors import UserError, first_line, preview
 from .final_training import FinalTraining, check_training_resume, recipe_config
 from .genotype import Genotype
@@ -32,6 +33,9 @@ from .search.budget import SearchBudget
 from .search.loop import SearchStateStore, check_search_resume, run_search
 from .torchrun import shared_work
 from .training import DivergedError
+
+#: search.json's key for the cost clock as the search ended
+SEARCH_CLOCK = "clock"
 
 
 @dataclass
@@ -140,6 +144,7 @@ def _search_work(harness: RunHarness, run: RunDir, strategy_cls, space, search_o
         harness.log_to(run.log)
         if run.has("search.json"):  # resuming after the search finished: its result is final
             best, info = searched_result(run, space)
+            harness.clock.load_state_dict(searched_clock(run))  # a training checkpoint, if any, loads its own
             run.log("resume", phase="train")
         else:
             best, info = _search(harness, run, strategy_cls, space)
@@ -173,7 +178,8 @@ def _search(harness: RunHarness, run: RunDir, strategy_cls, space) -> tuple[Geno
     result.info.update(search_wall_s=round(search_wall, 3), useful_s=round(useful, 3),
                        useful_fraction=round(useful / search_wall, 4) if search_wall > 0 else None)
     harness.clock.note("search", steps=int(result.info.get("d_steps", 0)))
-    run.write_json("search.json", result.to_dict())
+    # the clock as the search ended: a resume before the first training checkpoint still counts the search's cost
+    run.write_json("search.json", {**result.to_dict(), SEARCH_CLOCK: harness.clock.state_dict()})
     best = result.ranked[0].genotype
     run.log("derived", genotype=best.to_dict(), score=result.ranked[0].score)
     return best, result.info
@@ -268,16 +274,32 @@ def _recorded_architecture(run: RunDir, info: dict) -> tuple[object, Genotype, s
 
 
 def searched_result(run: RunDir, space) -> tuple[Genotype, dict]:
-    """The best genotype (valid in `space`) and the info of a finished search's search.json; UserError if damaged."""
+    """The best genotype (valid in `space`) and the info of a finished search's search.json; UserError if damaged
+    (its cost clock included, see `searched_clock`)."""
     searched = run.read_json("search.json")
     ranked, info = searched.get("ranked"), searched.get("info")
     if not isinstance(ranked, list) or not ranked or not isinstance(ranked[0], dict) or not isinstance(info, dict):
         raise UserError(f"{shown(run.file('search.json'))} holds no ranked candidates and info; it is damaged")
+    searched_clock(run)
     try:
         best = space.validate(Genotype.from_dict(ranked[0].get("genotype")))
     except UserError as exc:
         raise UserError(f"{shown(run.file('search.json'))}: {exc}") from None
     return best, info
+
+
+def searched_clock(run: RunDir) -> dict:
+    """The cost clock's phases as the search ended, from search.json ({} for a search.json written before it held
+    them: that run's search cost is then missing, as it was); UserError if damaged."""
+    state = run.read_json("search.json").get(SEARCH_CLOCK, {})
+    try:
+        if not isinstance(state, dict):
+            raise ValueError
+        CostClock(device=None).load_state_dict(state)  # its check of the state's shape
+    except ValueError:
+        raise UserError(f"{shown(run.file('search.json'))}: {SEARCH_CLOCK!r} is not a cost clock's state; it is "
+                        "damaged") from None
+    return state
 
 
 def _check_run_files(run: RunDir, harness: RunHarness, strategy_cls, space) -> None:

@@ -60,6 +60,7 @@ def test_run_given_the_same_name_again_continues_its_search(tmp_path, monkeypatc
     ours, theirs = (json.loads((tmp_path / d / "search.json").read_text()) for d in ("r", "ref"))
     for result in (ours, theirs):
         result["info"] = {k: v for k, v in result["info"].items() if k not in TIMING}
+        assert result.pop("clock")["search"]["wall_s"] > 0  # the search's cost, for a resume after it
     assert ours == theirs
 
 
@@ -85,3 +86,39 @@ def test_an_existing_name_is_refused_when_it_is_not_the_same_unfinished_run(tmp_
     (tmp_path / "not-a-run").mkdir()
     with pytest.raises(UserError, match="is not a run directory"):
         command_train(smoke(tmp_path), "autogan_cifar10_a", "not-a-run")
+
+
+def test_a_run_stopped_after_its_search_and_before_any_training_checkpoint_keeps_its_search_cost(tmp_path,
+                                                                                                   monkeypatch):
+    """The resume restarts the training from search.json; the search's cost comes from there too (it was lost)."""
+    monkeypatch.setattr(pipeline, "evaluate", scripted_evaluate)
+    cfg = smoke(tmp_path, checkpoint_every=100)  # no training checkpoint before the stop
+    with monkeypatch.context() as patch:
+        raise_on_call(patch, GANTrainer, "iteration", 2, KeyboardInterrupt)
+        with pytest.raises(KeyboardInterrupt):
+            command_run(cfg, "random", "autogan", "r")
+    assert (tmp_path / "r" / "search.json").exists()
+    assert load_checkpoint(tmp_path / "r" / "checkpoint.pt")["kind"] == "search"  # the search's last, no training one
+    searched = json.loads((tmp_path / "r" / "search.json").read_text())["clock"]["search"]
+
+    run = command_run(cfg, "random", "autogan", "r")
+    cost = run.read_json("metrics.json")["cost"]
+    assert "resume" in events(run.path)
+    assert cost["search"]["wall_s"] == round(searched["wall_s"], 3) > 0
+    assert cost["total"]["wall_s"] >= cost["search"]["wall_s"] + cost["train"]["wall_s"] - 0.01
+
+
+def test_a_damaged_search_clock_is_refused_before_the_resume_changes_anything(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "evaluate", scripted_evaluate)
+    cfg = smoke(tmp_path, checkpoint_every=100)
+    with monkeypatch.context() as patch:
+        raise_on_call(patch, GANTrainer, "iteration", 2, KeyboardInterrupt)
+        with pytest.raises(KeyboardInterrupt):
+            command_run(cfg, "random", "autogan", "r")
+    path = tmp_path / "r" / "search.json"
+    searched = json.loads(path.read_text())
+    path.write_text(json.dumps({**searched, "clock": {"search": {"wall_s": "long"}}}))
+    before = {p.name: p.read_bytes() for p in (tmp_path / "r").iterdir() if p.is_file()}
+    with pytest.raises(UserError, match="'clock' is not a cost clock's state"):
+        command_run(cfg, "random", "autogan", "r")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "r").iterdir() if p.is_file()} == before

@@ -44,6 +44,7 @@ def search_state(run_dir):
 def comparable(run_dir):
     search = json.loads((run_dir / "search.json").read_text())
     search["info"] = {k: v for k, v in search["info"].items() if k not in TIMING}
+    search.pop("clock")  # wall times
     metrics = json.loads((run_dir / "metrics.json").read_text())
     metrics.pop("cost")
     metrics["search"] = {k: v for k, v in metrics["search"].items() if k not in TIMING}

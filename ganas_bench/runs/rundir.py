@@ -5,7 +5,8 @@ Layout of `results/runs/<id>/` (every JSON file written atomically: temp file in
                    ("running" | "finished" | "failed"), "reason", "started", "ended", "platform": {...}, "config_hash"}
 - `config.json`   the full Config (Config.to_dict())
 - `events.jsonl`  append-only, one {"t": seconds since start, "event": name, ...} per line
-- `search.json`   SearchResult.to_dict(): ranked candidates with proxy scores, the search curve, strategy info
+- `search.json`   SearchResult.to_dict(): ranked candidates with proxy scores, the search curve, strategy info; "clock":
+                  the cost clock as the search ended (a resume before the first training checkpoint keeps the search cost)
 - `arch.json`     {"genotype", "hash", "description", "params_g", "params_d", "arch_name"}
 - `metrics.json`  {"is_mean", "is_std", "fid", "kid_mean", "kid_std", "n_fake", "n_real", "reference_split",
                    "backbone", "dataset", "image_size", "untrained": {same metric keys for the untrained generator} | absent,
