@@ -363,3 +363,20 @@ def test_tables_command_refuses_bad_published_numbers_in_one_line_writing_nothin
     (tmp_path / "bad.csv").write_text(bad)
     refused(["tables", "--runs-dir", tmp_path / "none", "--published", tmp_path / published, "--out", tmp_path / "out"],
             tmp_path, fragment)
+
+
+def test_a_run_without_its_search_cost_neither_blanks_nor_silently_shrinks_its_groups_cost(tmp_path):
+    """A run resumed before search.json kept the search's clock recorded no search cost: the group's mean is of the
+    runs that did, and says of how many."""
+    from fake_runs import cost
+
+    runs = tmp_path / "runs"
+    make_run(runs, "rl-s0", seed=0, fid=20.0, extra={"cost": {"train": cost(1.0), "eval": cost(0.1),
+                                                                "total": cost(1.1)}})
+    make_run(runs, "rl-s1", seed=1, fid=22.0, search_hours=0.5)
+    write_tables(runs, PUBLISHED, tmp_path / "out")
+    row = [line for line in (tmp_path / "out" / "readme_tiny.md").read_text().splitlines()
+           if line.startswith("| autogan")][0]
+    assert "0.5 CPU core-hours (n=1 of 2 runs)" in row
+    matrix = _csv(tmp_path / "out", "matrix_tiny.csv")
+    assert (matrix["search_hours_n"] == "1").any() and (matrix["seeds"] == "2").any()

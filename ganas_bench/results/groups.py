@@ -48,6 +48,8 @@ def summarise_groups(runs: pd.DataFrame, published: pd.DataFrame | None = None) 
         g = g.sort_values([K.COL_SEED, K.COL_RUN_ID])
         first = g.iloc[0]
         row = {k: first[k] for k in _FIRST}
+        unit = K.cost_unit("search")  # from any run that recorded a search cost, not only the first seed's
+        row[unit] = next((u for u in g[unit] if isinstance(u, str) and u), row[unit])
         row.update(seeds=len(g), seed_list=",".join(str(s) for s in g[K.COL_SEED]), run_ids=";".join(g[K.COL_RUN_ID]))
         for column, prefix in K.SUMMARY_PREFIX.items():
             row.update(summarise(g[column]).to_dict(f"{prefix}_"))

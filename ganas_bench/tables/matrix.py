@@ -50,7 +50,18 @@ def eval_noise(g: pd.Series) -> str:
 def _cost_interval(g: pd.Series, part: str) -> str:
     unit = g[K.cost_unit(part)]
     text = F.interval(g, f"{part}_hours", 3)
-    return f"{text} {F.unit_name(unit)}" if text else ""
+    return f"{text} {F.unit_name(unit)}{_cost_count(g, part)}" if text else ""
+
+
+def _cost_mean(g: pd.Series, part: str) -> str:
+    text = F.cost_text(g[f"{part}_hours_mean"], g[K.cost_unit(part)])
+    return f"{text}{_cost_count(g, part)}" if text else ""
+
+
+def _cost_count(g: pd.Series, part: str) -> str:
+    """" (n=1 of 2 runs)" when some of the group's runs recorded no such cost: the mean is of the others."""
+    n = g[f"{part}_hours_n"]
+    return f" (n={n} of {g['seeds']} runs)" if not F.missing(n) and 0 < n < g["seeds"] else ""
 
 
 def matrix_sections(groups: pd.DataFrame, profile: str, kid_header: str, kid_scale: float) -> tuple[pd.DataFrame,
@@ -144,8 +155,8 @@ def readme_text(groups: pd.DataFrame, comparisons: pd.DataFrame, runs: pd.DataFr
         "sd (min-max)": F.spread(g, "fid", 1),
         "eval sd (K)": eval_noise(g),
         "IS mean [95% CI]": F.interval(g, "is", 2),
-        "search cost (mean)": F.cost_text(g["search_hours_mean"], g[K.cost_unit("search")]),
-        "whole run (mean)": F.cost_text(g["total_hours_mean"], g[K.cost_unit("total")]),
+        "search cost (mean)": _cost_mean(g, "search"),
+        "whole run (mean)": _cost_mean(g, "total"),
     } for _, g in final.sort_values([K.COL_SPACE, K.COL_STRATEGY]).iterrows()])
     lines = [f"#### Profile `{profile}`: strategy x space (FID, lower is better; {INTERVAL_NAME})", "",
              markdown(table), ""]
