@@ -59,21 +59,24 @@ def test_scores_equal_torch_fidelity_calculate_metrics_exactly(backbone, incepti
     ours = [evaluate_generator(generator, 8, real, n_fake=n_fake, backbone=backbone, device="cpu", kid_subset_size=10,
                                reference_split="r", cache_name="r", cache_dir=tmp_path / "ours",
                                inception_weights=weights) for _ in range(2)]  # computed, then from the cache
-    theirs = fidelity_reference(generator, real, backbone, weights, n_fake, 10, tmp_path / "theirs", ours[0]["cache_key"])
+    theirs = fidelity_reference(generator, real, backbone, weights, n_fake, 10, tmp_path / "theirs",
+                                ours[0]["cache_key"])
     for result in ours:
         assert {key: result[key] for key in SCORES} == {key: theirs[name] for key, name in SCORES.items()}
     is_ours = inception_score(generator, 8, n=n_fake, backbone=backbone, device="cpu", inception_weights=weights)
     kwargs, _ = ev._backbone_setup(backbone, "cpu", weights, 250, 0)
-    is_theirs = torch_fidelity.calculate_metrics(input1=ev._wrap(generator, 8, backbone), input1_model_num_samples=n_fake,
-                                                 isc=True, isc_splits=ev.ISC_SPLITS, **kwargs)
+    is_theirs = torch_fidelity.calculate_metrics(input1=ev._wrap(generator, 8, backbone),
+                                                 input1_model_num_samples=n_fake, isc=True,
+                                                 isc_splits=ev.ISC_SPLITS, **kwargs)
     assert is_ours == (is_theirs["inception_score_mean"], is_theirs["inception_score_std"])
 
 
 def test_the_extractor_is_built_once_per_backbone_weights_and_device(monkeypatch, inception_file):
     built = []
     real_create = extractors.create_feature_extractor
-    monkeypatch.setattr(extractors, "create_feature_extractor", lambda *a, **k: built.append(a[0]) or real_create(*a, **k))
-    extractors._build.cache_clear()
+    monkeypatch.setattr(extractors, "create_feature_extractor",
+                        lambda *a, **k: built.append(a[0]) or real_create(*a, **k))
+    extractors._BUILT.clear()
     generator = LinearGenerator(1, 16)
     for seed in range(3):
         inception_score(generator, 8, n=20, backbone="digits-classifier", device="cpu", seed=seed)
@@ -96,3 +99,25 @@ def test_a_rewritten_weights_file_gets_a_new_extractor(tmp_path):
     assert second is not first
     key = "Conv2d_1a_3x3.conv.weight"
     assert not torch.equal(first.state_dict()[key], second.state_dict()[key])
+
+
+@pytest.mark.parametrize("backbone", ["digits-classifier", "inception-v3-compat"])
+def test_reuse_moves_the_global_rng_exactly_as_building_the_extractor_does(backbone, inception_file):
+    """rl draws its tokens from the global RNG after each reward: a reused extractor must leave it where
+    calculate_metrics (which builds one, initialising its layers from that RNG) leaves it."""
+    side, channels = (16, 1) if backbone == "digits-classifier" else (32, 3)
+    weights = inception_file if backbone == "inception-v3-compat" else None
+    generator = LinearGenerator(channels, side)
+    kwargs, _ = ev._backbone_setup(backbone, "cpu", weights, 250, 0)
+    inception_score(generator, 8, n=10, backbone=backbone, device="cpu", inception_weights=weights)  # built
+    states = []
+    for reused in (True, False):
+        torch.manual_seed(123)
+        if reused:
+            inception_score(generator, 8, n=10, backbone=backbone, device="cpu", inception_weights=weights)
+        else:
+            torch_fidelity.calculate_metrics(input1=ev._wrap(generator, 8, backbone), input1_model_num_samples=10,
+                                             isc=True, isc_splits=ev.ISC_SPLITS, **kwargs)
+        states.append(torch.get_rng_state())
+    assert torch.equal(*states)
+    assert not torch.equal(states[0], torch.manual_seed(123).get_state())  # building does draw: the test can fail

@@ -7,6 +7,13 @@ every call. `compute_metrics` runs torch-fidelity's own steps in `calculate_metr
 input 2, then ISC, FID, KID from torch-fidelity's features -> metric functions), only with the reused extractor: the
 numbers are those of `calculate_metrics` with the same arguments, bit for bit (tests/test_metrics_extractor_reuse.py).
 
+Building an extractor draws from torch's global CPU RNG (its layers' default initialisation, then overwritten by the
+weights), and today's runs depend on that: rl draws its controller's tokens from the same RNG after every reward. So
+each reuse advances the global RNG by exactly the draws a construction makes (`advance_rng`: one uniform float per
+conv / linear parameter, checked once per extractor against the real construction; where the check fails the
+extractor is built on every call, as torch-fidelity does). For Inception that replay takes ~0.4 s of the ~1.2 s a
+build takes here; for the digits classifier both are milliseconds.
+
 An extractor is built with every layer the harness's metrics read (IS's, FID's and KID's): the real images' feature
 cache holds those layers whichever metric asked first, and on both backbones the extra layer costs nothing (it lies
 on the way to the logits). Built extractors are kept per backbone, weights file (path, size, modification time) and
@@ -14,10 +21,10 @@ device, a few at most.
 """
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import torch
+from torch import nn
 from torch_fidelity.feature_extractor_base import FeatureExtractorBase
 from torch_fidelity.helpers import get_kwarg
 from torch_fidelity.metric_fid import fid_featuresdict_to_statistics_cached, fid_statistics_to_metric
@@ -37,18 +44,51 @@ def feature_layer(backbone: str, metric: str) -> str:
 
 
 def feature_extractor(backbone: str, weights: Path, cuda: bool) -> FeatureExtractorBase:
-    """The process's extractor for `backbone` with `weights`, on the current CUDA device if `cuda` else the CPU."""
+    """The extractor for `backbone` with `weights`, on the current CUDA device if `cuda` else the CPU; the global RNG
+    moves as if it had been built now (module docstring)."""
     stat = weights.stat()
-    device = f"cuda:{torch.cuda.current_device()}" if cuda else "cpu"
-    return _build(backbone, str(weights), stat.st_size, stat.st_mtime_ns, device)
+    key = (backbone, str(weights), stat.st_size, stat.st_mtime_ns,
+           f"cuda:{torch.cuda.current_device()}" if cuda else "cpu")
+    if key in _BUILT:
+        extractor, draws = _BUILT[key]
+        if draws is not None:
+            advance_rng(draws)
+            return extractor
+    extractor, draws = _build(*key)
+    _BUILT[key] = extractor, draws
+    while len(_BUILT) > KEPT_EXTRACTORS:
+        _BUILT.pop(next(iter(_BUILT)))
+    return extractor
 
 
-@functools.lru_cache(maxsize=KEPT_EXTRACTORS)
-def _build(backbone: str, weights: str, size: int, mtime_ns: int, device: str) -> FeatureExtractorBase:
+_BUILT: dict[tuple, tuple[FeatureExtractorBase, int | None]] = {}
+
+
+def _build(backbone: str, weights: str, size: int, mtime_ns: int, device: str
+           ) -> tuple[FeatureExtractorBase, int | None]:
+    """A new extractor and the RNG draws its construction made (None when `advance_rng` cannot reproduce them)."""
     layers = sorted({feature_layer(backbone, metric) for metric in METRICS})
+    before = torch.get_rng_state()
     with torch.inference_mode(False):  # weights that stay usable outside an inference-mode block
-        return create_feature_extractor(backbone, layers, cuda=device != "cpu", feature_extractor_weights_path=weights,
-                                        verbose=False)
+        extractor = create_feature_extractor(backbone, layers, cuda=device != "cpu",
+                                             feature_extractor_weights_path=weights, verbose=False)
+    after = torch.get_rng_state()
+    draws = sum(p.numel() for m in extractor.modules() if isinstance(m, (nn.Conv2d, nn.Linear))
+                for p in m.parameters(recurse=False))
+    torch.set_rng_state(before)
+    advance_rng(draws)
+    reproduced = torch.equal(torch.get_rng_state(), after)
+    torch.set_rng_state(after)
+    return extractor, draws if reproduced else None
+
+
+def advance_rng(draws: int, chunk: int = 1 << 20) -> None:
+    """Move torch's global CPU RNG on by `draws` uniform float32 draws (what default layer initialisation uses)."""
+    scratch = torch.empty(min(draws, chunk))
+    while draws > 0:
+        n = min(draws, chunk)
+        scratch[:n].uniform_()
+        draws -= n
 
 
 def compute_metrics(extractor: FeatureExtractorBase, backbone: str, *, isc: bool, fid: bool, kid: bool,
