@@ -91,8 +91,9 @@ def unit_flops(G, D, latent_dim: int, image_size: int, batch: int = 2) -> int:
     return int(d_flops * D_BATCH / batch + counter.get_total_flops() * G_BATCH / batch)
 
 
-def alternate(benchmark, runners: dict, images: int, flops: int | None) -> None:
-    """Warm each runner once, then ROUNDS rounds of every runner in turn; report per runner and ratios to baseline."""
+def alternate(benchmark, report, runners: dict, images: int, flops: int | None, rounds: int = ROUNDS) -> None:
+    """Warm each runner once, then `rounds` rounds of every runner in turn; per runner: seconds, images/s, GFLOP/s
+    and the ratio to the baseline, in extra_info and one summary line each (`report`)."""
     for run in runners.values():
         run()
     times = {name: [] for name in runners}
@@ -103,18 +104,23 @@ def alternate(benchmark, runners: dict, images: int, flops: int | None) -> None:
             run()
             times[name].append(time.perf_counter() - start)
 
-    benchmark.pedantic(one_round, rounds=ROUNDS, iterations=1)
+    benchmark.pedantic(one_round, rounds=rounds, iterations=1)
     info = benchmark.extra_info
-    info.update(rounds=ROUNDS, images_per_unit=images, flops_per_unit=flops, threads=torch.get_num_threads(),
+    info.update(rounds=rounds, images_per_unit=images or None, flops_per_unit=flops, threads=torch.get_num_threads(),
                 load_average=os.getloadavg()[0])
     for name, values in times.items():
         seconds = float(np.mean(values))
         info[f"s_{name}"] = round(seconds, 3)
-        info[f"images_per_s_{name}"] = round(images / seconds, 2)
+        if images:
+            info[f"images_per_s_{name}"] = round(images / seconds, 2)
         if flops:
             info[f"gflops_per_s_{name}"] = round(flops / seconds / 1e9, 1)
         if name != "baseline" and "baseline" in times:
             info[f"ratio_{name}"] = round(info["s_baseline"] / seconds, 3)
+        report(f"{name:<19} {seconds:9.3f} s  " + (f"{images / seconds:9.1f} img/s" if images else "")
+               + (f"  {flops / seconds / 1e9:7.1f} GFLOP/s" if flops else "")
+               + (f"  ratio {info[f'ratio_{name}']:.2f}" if f"ratio_{name}" in info else "")
+               + f"  (rounds {rounds}, load {info['load_average']:.1f})")
 
 
 def real_batch(image_size: int, batch: int) -> torch.Tensor:
@@ -123,7 +129,7 @@ def real_batch(image_size: int, batch: int) -> torch.Tensor:
 
 # --- training units
 @pytest.mark.parametrize("arch_name", ["autogan_cifar10_a", "adversarialnas_cifar10"])
-def test_final_training_unit_at_paper_widths(benchmark, arch_name):
+def test_final_training_unit_at_paper_widths(benchmark, speed_report, arch_name):
     arch = get_architecture(arch_name)
     space = SPACES.get(arch.space)()
     genotype = Genotype(arch.space, arch.choices)
@@ -135,11 +141,11 @@ def test_final_training_unit_at_paper_widths(benchmark, arch_name):
     runners = {"baseline": lambda: (baseline.d_step(real), baseline.g_step())}
     for name, trainer in candidates(G, D, CFG.replace(g_batch=G_BATCH)).items():
         runners[name] = lambda t=trainer: (t.d_step(real), t.g_step())
-    alternate(benchmark, runners, 2 * D_BATCH + G_BATCH, unit_flops(G, D, CFG.latent_dim, CFG.image_size))
+    alternate(benchmark, speed_report, runners, 2 * D_BATCH + G_BATCH, unit_flops(G, D, CFG.latent_dim, CFG.image_size))
 
 
 @pytest.mark.parametrize("space_name", ["autogan", "adversarialnas"])
-def test_weight_sharing_supernet_unit_at_search_widths(benchmark, space_name):
+def test_weight_sharing_supernet_unit_at_search_widths(benchmark, speed_report, space_name):
     space = SPACES.get(space_name)()
     widths = Widths(CFG.latent_dim, CFG.bottom_width, CFG.search_gf_dim, CFG.search_df_dim, 3, CFG.image_size)
     torch.manual_seed(0)
@@ -160,11 +166,11 @@ def test_weight_sharing_supernet_unit_at_search_widths(benchmark, space_name):
         runners[name] = lambda n=nets[name], t=trainer: (n.set_arch(space.sample(rng).choices), t.d_step(real),
                                                           t.g_step())
     shared.set_arch(space.sample(np.random.default_rng(1)).choices)
-    alternate(benchmark, runners, 2 * D_BATCH + G_BATCH,
+    alternate(benchmark, speed_report, runners, 2 * D_BATCH + G_BATCH,
               unit_flops(shared.generator, shared.discriminator, CFG.latent_dim, CFG.image_size))
 
 
-def test_controller_step(benchmark):
+def test_controller_step(benchmark, speed_report):
     """rl's controller (LSTM, hidden 100) over AutoGAN's 14 decisions: one draw with gradient and one REINFORCE
     update. It is tiny beside a GAN step and has no other variant here: the figure is its time."""
     from ganas_bench.strategies.controller import Controller, Reinforce
@@ -173,10 +179,11 @@ def test_controller_step(benchmark):
     torch.manual_seed(0)
     controller = Controller([d.n_choices for d in space.decisions()], 100)
     reinforce = Reinforce(controller, 3.5e-4, (0.0, 0.9), 1e-3, 0.9)
-    alternate(benchmark, {"harness_fp32": lambda: reinforce.step(controller.sample(), 1.0)}, 1, None)
+    alternate(benchmark, speed_report, {"harness_fp32": lambda: reinforce.step(controller.sample(), 1.0)}, 0,
+              None, rounds=max(ROUNDS, 20))
 
 
-def test_architecture_step_at_search_widths(benchmark):
+def test_architecture_step_at_search_widths(benchmark, speed_report):
     """differentiable's G-architecture step (hinge G loss through every mixed op of AutoGAN's relaxed generator, Adam
     on G's alphas) at the cifar10 search widths: fp32 (the baseline: it is the original's step) and the opt-ins."""
     from ganas_bench.strategies.differentiable import AdversarialArchSearch
@@ -196,7 +203,7 @@ def test_architecture_step_at_search_widths(benchmark):
         trainer = GANTrainer(net.generator, net.discriminator, run_cfg, torch.device("cpu"), ema=False,
                              g_params=net.weight_parameters_g(), d_params=net.weight_parameters_d())
         runners[name] = AdversarialArchSearch(net, trainer, run_cfg, run_cfg.options).g_arch_step
-    alternate(benchmark, runners, G_BATCH, None)
+    alternate(benchmark, speed_report, runners, G_BATCH, None)
 
 
 # --- feature extraction
@@ -208,7 +215,7 @@ def inception_file(tmp_path_factory):
 
 
 @pytest.mark.parametrize("backbone,n", [("digits-classifier", 1000), ("inception-v3-compat", 100)])
-def test_inception_score_of_generated_images(benchmark, backbone, n, inception_file):
+def test_inception_score_of_generated_images(benchmark, speed_report, backbone, n, inception_file):
     """IS of n generated images (the search proxy's work): baseline `torch_fidelity.calculate_metrics`, which builds
     its extractor on every call; candidate ganas_bench's `inception_score` (extractor reused, inference mode). Inception
     weights cannot be downloaded here: the same network with RANDOM weights (same FLOPs, meaningless scores); n 100
@@ -233,5 +240,6 @@ def test_inception_score_of_generated_images(benchmark, backbone, n, inception_f
     extractor = extractors.feature_extractor(backbone, ev._backbone_setup(backbone, "cpu", weights, 250, 0)[1], False)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         extractor(ev._wrap(G, latent, backbone)(torch.randn(2, latent)))
-    alternate(benchmark, {"baseline": baseline, "harness_fp32": ours}, n, counter.get_total_flops() * n // 2)
+    alternate(benchmark, speed_report, {"baseline": baseline, "harness_fp32": ours}, n,
+              counter.get_total_flops() * n // 2)
     assert scores["baseline"] == scores["ours"]

@@ -10,8 +10,7 @@ import pytest
 import torch
 
 from ganas_bench.config import make_config
-from ganas_bench.context import SearchContext
-from ganas_bench.cost import CostClock
+from ganas_bench.harness import RunHarness
 from ganas_bench.data import load_real_images
 from ganas_bench.registry import SPACES, get_architecture
 from ganas_bench.genotype import Genotype
@@ -23,7 +22,9 @@ ROUNDS, WARMUP = 15, 3  # a handful of rounds swung by 2x on this shared 2-core 
 def context():
     torch.manual_seed(0)
     real = load_real_images("digits", image_size=CFG.image_size)
-    return SearchContext(CFG, torch.device("cpu"), real, np.random.default_rng(0), CostClock(torch.device("cpu")))
+    harness = RunHarness(CFG, torch.device("cpu"), real)
+    harness.reseed(0)
+    return harness
 
 
 def report(benchmark, images_per_call):

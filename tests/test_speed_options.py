@@ -159,3 +159,18 @@ def test_compile_falls_back_in_the_trainer_to_the_eager_numbers(monkeypatch):
     _, compiled_losses = train(compile=True)
     _, eager_losses = train()
     assert compiled_losses == eager_losses
+
+
+@pytest.mark.slow
+def test_a_real_compile_trains_to_nearly_the_eager_numbers_or_falls_back_saying_why():
+    """torch.compile itself (inductor needs a C++ compiler; where it has none the fallback must say so)."""
+    reports = []
+    cfg = profile_defaults("smoke").replace(compile=True)
+    torch.manual_seed(0)
+    trainer = GANTrainer(xavier_init(ConvG(cfg.latent_dim)), xavier_init(ConvD()), cfg, torch.device("cpu"),
+                         report=reports.append)
+    real = torch.rand(8, 1, 8, 8, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    losses = [loss for _ in range(2) for loss in (trainer.d_step(real), trainer.g_step())]
+    _, eager_losses = train()
+    assert losses == pytest.approx(eager_losses, rel=1e-4, abs=1e-5)
+    assert all(r.startswith("torch.compile of ") for r in reports)
