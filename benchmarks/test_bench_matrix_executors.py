@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("ray")
+# ~12 minutes on 2 cores (README: Scale): over `make bench`'s 10-minute budget, so it runs when asked for
+pytestmark = pytest.mark.skipif(os.environ.get("GANAS_BENCH_MATRIX") != "1",
+                                reason="the smoke-matrix wall time runs with GANAS_BENCH_MATRIX=1")
 
 ARGS = ["matrix", "--profile", "smoke", "--device", "cpu", "--strategies", "random", "--spaces", "autogan,adversarialnas",
         "--seeds", "0-2"]

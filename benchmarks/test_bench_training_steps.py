@@ -10,20 +10,22 @@ import pytest
 import torch
 
 from ganas_bench.config import make_config
-from ganas_bench.context import SearchContext
-from ganas_bench.cost import CostClock
+from ganas_bench.harness import RunHarness
 from ganas_bench.data import load_real_images
 from ganas_bench.registry import SPACES, get_architecture
 from ganas_bench.genotype import Genotype
 
 CFG = make_config(profile="tiny", overrides={"device": "cpu"})
+SEARCH_BATCH = make_config(profile="tiny", strategy="differentiable").options.search_batch  # its own option
 ROUNDS, WARMUP = 15, 3  # a handful of rounds swung by 2x on this shared 2-core machine; 15 after 3 warm-ups settle
 
 
 def context():
     torch.manual_seed(0)
     real = load_real_images("digits", image_size=CFG.image_size)
-    return SearchContext(CFG, torch.device("cpu"), real, np.random.default_rng(0), CostClock(torch.device("cpu")))
+    harness = RunHarness(CFG, torch.device("cpu"), real)
+    harness.reseed(0)
+    return harness
 
 
 def report(benchmark, images_per_call):
@@ -69,11 +71,11 @@ def test_relaxed_supernet_step(benchmark, space_name):
     relaxed.set_relaxation(1.0, True)
     trainer = ctx.make_trainer(relaxed.generator, relaxed.discriminator, g_params=relaxed.weight_parameters_g(),
                                d_params=relaxed.weight_parameters_d())
-    batches = ctx.real_batches(CFG.image_size, CFG.search_batch)
+    batches = ctx.real_batches(CFG.image_size, SEARCH_BATCH)
 
     def step():
         trainer.d_step(next(batches))
         trainer.g_step()
 
     benchmark.pedantic(step, rounds=ROUNDS, iterations=1, warmup_rounds=WARMUP)
-    report(benchmark, 2 * CFG.search_batch + CFG.g_batch)
+    report(benchmark, 2 * SEARCH_BATCH + CFG.g_batch)

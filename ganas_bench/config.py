@@ -24,6 +24,7 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 RECIPES = ("equal", "paper")
 PROXY_Z = ("fixed", "fresh")
 BACKBONES = ("digits-classifier", "inception-v3-compat")
+PRECISIONS = ("fp32", "bf16", "fp16")
 MAX_WIDTH = 8192  # channels, latent size, batch sizes: far beyond any GAN of these papers
 MAX_SIDE = 1024   # image side
 MAX_COUNT = 10**9  # iterations, samples, steps
@@ -97,6 +98,13 @@ class Config:
                                "seeded RNG)", choices=PROXY_Z)
     reset_window: int = _f(500, "dynamic-reset loss window (0 disables)", min=0, max=MAX_COUNT)
     reset_threshold: float = _f(1e-3, "dynamic-reset variance threshold", min=0.0)
+    # --- speed, opt-in: the defaults compute exactly what the originals compute (fp32, eager, contiguous NCHW)
+    precision: str = _f("fp32", "float precision of the GAN steps: fp32 (the originals'), bf16 (autocast; a CUDA GPU "
+                                "or a CPU with native bfloat16), fp16 (autocast and a gradient scaler; CUDA only)",
+                        choices=PRECISIONS)
+    channels_last: bool = _f(False, "G and D weights and real batches in channels-last memory format (the same "
+                                    "function in other floats; faster convolutions on CPUs and tensor-core GPUs)")
+    compile: bool = _f(False, "torch.compile G and D for the GAN steps (falls back to eager, logged, where it cannot)")
     # --- the strategy's own options (None for a run without a strategy, e.g. `train`)
     options: Any = field(default=None, compare=True, metadata={"help": "the strategy's options object"})
 

@@ -156,7 +156,7 @@ class FinalTraining:
         z = torch.randn(n, self.harness.config.latent_dim, generator=torch.Generator().manual_seed(1234)).to(device)
         was_training = generator.training
         generator.eval()
-        with torch.no_grad():
+        with torch.inference_mode():
             images = generator(z).clamp(-1, 1).add(1).div(2).cpu()
         generator.train(was_training)
         buf = io.BytesIO()

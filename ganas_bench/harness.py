@@ -27,6 +27,7 @@ from .distributed import SINGLE, Ranks, current as current_ranks
 from .executors import LocalExecutor
 from .seeding import deterministic_torch, seed_everything
 from .training import GANTrainer
+from .training.precision import check_precision
 from .training.meter import StepMeter
 
 
@@ -56,7 +57,9 @@ class RunHarness:
             ranks.local_size(getattr(cfg, name), name)
         real = load_real_images(cfg.dataset, cfg.data_root, cfg.image_size, cfg.download)
         deterministic_torch()
-        harness = cls(cfg, resolve_device(cfg.device), real, log=log)
+        device = resolve_device(cfg.device)
+        check_precision(cfg.precision, device)
+        harness = cls(cfg, device, real, log=log)
         if executor is not None:
             harness.executor = executor
         harness.reseed(cfg.seed)
@@ -114,6 +117,7 @@ class RunHarness:
         """The shared GAN step for these nets (the space's builders have already initialised them as their paper does);
         its step time goes to the run's meter."""
         kwargs.setdefault("ranks", self.ranks)
+        kwargs.setdefault("report", lambda message: self.log("compile_fallback", message=message))
         return GANTrainer(generator, discriminator, self.config, self.device, meter=self.meter, **kwargs)
 
     @property

@@ -110,9 +110,10 @@ class AdversarialArchSearch:
         start = time.perf_counter()
         G.train()
         D.train()
-        with torch.no_grad():
+        with torch.no_grad(), self.trainer.autocast():  # the trainer's precision (nothing at fp32)
             fake = G(self.trainer.z(real.shape[0] * self.trainer.ranks.world_size))
-        loss = hinge_d_loss(D(real).flatten(), D(fake).flatten())
+        with self.trainer.autocast():
+            loss = hinge_d_loss(D(real).float().flatten(), D(fake).float().flatten())
         self._apply(loss, self.alphas_d, self.opt_d, "D architecture")
         self.d_arch_steps += 1
         self.trainer.meter.add(GAN, time.perf_counter() - start)
@@ -124,7 +125,8 @@ class AdversarialArchSearch:
         start = time.perf_counter()
         G.train()
         D.train()
-        loss = hinge_g_loss(D(G(self.trainer.z(self.cfg.g_batch))).flatten())
+        with self.trainer.autocast():
+            loss = hinge_g_loss(D(G(self.trainer.z(self.cfg.g_batch))).float().flatten())
         self._apply(loss, self.alphas_g, self.opt_g, "G architecture")
         self.g_arch_steps += 1
         self.trainer.meter.add(GAN, time.perf_counter() - start)

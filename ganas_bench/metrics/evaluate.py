@@ -13,6 +13,8 @@ Protocol (the papers' where they fix it):
   entry's name holds the caller's name, the real images' shape and count, the backbone, and fingerprints of the backbone
   weights and of the image bytes, so statistics of unlike data or weights never mix.
 - Single process: `save_cpu_ram=True` (no DataLoader workers); torch-fidelity runs on CUDA only if `device` is CUDA.
+- Speed without other numbers: torch-fidelity's extractor is built once per process (`extractors.py`) and sampling and
+  feature extraction run under `torch.inference_mode()` (no autograd bookkeeping; the same floats).
 """
 from __future__ import annotations
 
@@ -23,16 +25,15 @@ import os
 from pathlib import Path
 
 import torch
-import torch_fidelity
 from torch import nn
 from torch_fidelity import (
     KEY_METRIC_FID, KEY_METRIC_ISC_MEAN, KEY_METRIC_ISC_STD, KEY_METRIC_KID_MEAN, KEY_METRIC_KID_STD,
     GenerativeModelModuleWrapper,
 )
-from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 
 from ganas_bench.errors import UserError
 from ganas_bench.metrics.digits_classifier import WEIGHTS_PATH
+from ganas_bench.metrics.extractors import compute_metrics, feature_extractor, feature_layer
 from ganas_bench.metrics.feature_extractor_digits import NAME as DIGITS_BACKBONE
 from ganas_bench.metrics.generated_images import QuantisedGenerator, UInt8Images
 from ganas_bench.metrics.inception_weights import resolve_inception_weights
@@ -95,11 +96,12 @@ def _backbone_setup(backbone: str, device, inception_weights, batch_size: int, s
 
 @contextlib.contextmanager
 def _sampling(generator: nn.Module, device):
-    """Restore every module's train/eval mode after (torch-fidelity leaves G in eval mode); pick the CUDA device."""
+    """Restore every module's train/eval mode after (torch-fidelity leaves G in eval mode); pick the CUDA device; no
+    autograd inside (inference mode)."""
     modes = [(module, module.training) for module in generator.modules()]
     device = torch.device(device)
     try:
-        with torch.cuda.device(device) if device.type == "cuda" else contextlib.nullcontext():
+        with torch.cuda.device(device) if device.type == "cuda" else contextlib.nullcontext(), torch.inference_mode():
             yield
     finally:
         for module, training in modes:
@@ -121,11 +123,11 @@ def inception_score(
     _check_count("splits", splits)
     if splits > n:
         raise UserError(f"invalid splits={splits}; accepted: an integer <= n ({n})")
-    kwargs, _ = _backbone_setup(backbone, device, inception_weights, batch_size, seed)
+    kwargs, weights = _backbone_setup(backbone, device, inception_weights, batch_size, seed)
     with _sampling(generator, device):
-        out = torch_fidelity.calculate_metrics(
-            input1=_wrap(generator, latent_dim, backbone), input1_model_num_samples=n, isc=True, isc_splits=splits,
-            **kwargs,
+        out = compute_metrics(
+            feature_extractor(backbone, weights, kwargs["cuda"]), backbone, isc=True, fid=False, kid=False,
+            input1=_wrap(generator, latent_dim, backbone), input1_model_num_samples=n, isc_splits=splits, **kwargs,
         )
     return out[KEY_METRIC_ISC_MEAN], out[KEY_METRIC_ISC_STD]
 
@@ -183,11 +185,12 @@ def evaluate_generator(
     weights_print = weights_fingerprint(weights)
     cache_key = _cache_key(cache_name, real, backbone, weights_print)
     with _sampling(generator, device):
-        out = torch_fidelity.calculate_metrics(
+        out = compute_metrics(
+            feature_extractor(backbone, weights, kwargs["cuda"]), backbone, isc=True, fid=True, kid=True,
             input1=_wrap(generator, latent_dim, backbone), input1_model_num_samples=n_fake,
             input2=UInt8Images(real, BACKBONE_CHANNELS[backbone]), input2_cache_name=cache_key,
             cache=cache_key is not None, cache_root=str(Path(cache_dir) if cache_dir else default_cache_dir()),
-            isc=True, fid=True, kid=True, isc_splits=ISC_SPLITS, kid_subsets=KID_SUBSETS,
+            isc_splits=ISC_SPLITS, kid_subsets=KID_SUBSETS,
             kid_subset_size=kid_subset_size, **kwargs,
         )
     return {
@@ -204,7 +207,7 @@ def evaluate_generator(
         "isc_splits": ISC_SPLITS,
         "kid_subsets": KID_SUBSETS,
         "kid_subset_size": kid_subset_size,
-        "feature_layer": FEATURE_EXTRACTORS_REGISTRY[backbone].get_default_feature_layer_for_metric("fid"),
+        "feature_layer": feature_layer(backbone, "fid"),
         "quantisation": "x*127.5+127.5, clamp [0, 255], truncate to uint8",
         "seed": seed,
         "backbone_weights": f"{weights.name}:{weights_print}",

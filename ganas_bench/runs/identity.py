@@ -1,6 +1,9 @@
 """What identifies a run's experiment, defined once for the pipeline, `make repro` and the results API.
 
 - `LOCATION_FIELDS`: where a run reads and writes, not what it computes; they never change a hash or split a group.
+- `NEUTRAL_DEFAULTS`: settings added after runs had been recorded, with the value every earlier run computed with; a
+  setting at that value is left out of both hashes, so a config without it (an old config.json) and one holding it at
+  its default hash alike: the committed references and the runs of a matrix keep their names. Another value is hashed.
 - `config_hash(config)`: the run's settings, seed included (two runs with the same hash compute the same thing).
 - `experiment_hash(config)`: the same without the seed: runs that differ only by seed form one group.
 Both take the dict written to config.json (`Config.to_dict()`), so that old run directories hash the same way.
@@ -17,10 +20,15 @@ from typing import Any, Mapping
 
 LOCATION_FIELDS = ("results_dir", "data_root", "download", "inception_weights")
 SEED_FIELD = "seed"
+NEUTRAL_DEFAULTS: dict[str, Any] = {"precision": "fp32", "channels_last": False, "compile": False}
+
+
+def _neutral(key: str, value: Any) -> bool:
+    return key in NEUTRAL_DEFAULTS and value == NEUTRAL_DEFAULTS[key] and type(value) is type(NEUTRAL_DEFAULTS[key])
 
 
 def _digest(config: Mapping[str, Any], excluded: tuple[str, ...]) -> str:
-    kept = {k: v for k, v in config.items() if k not in excluded}
+    kept = {k: v for k, v in config.items() if k not in excluded and not _neutral(k, v)}
     return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -58,4 +66,6 @@ def code_fingerprint() -> str:
 def differing_settings(recorded: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
     """"field=recorded (now value)" for every setting, locations apart, that differs between two config dicts."""
     names = sorted((set(recorded) | set(now)) - set(LOCATION_FIELDS))
-    return [f"{k}={recorded.get(k)!r} (now {now.get(k)!r})" for k in names if recorded.get(k) != now.get(k)]
+    was = {k: recorded.get(k, NEUTRAL_DEFAULTS.get(k)) for k in names}  # an old run had the neutral value
+    is_now = {k: now.get(k, NEUTRAL_DEFAULTS.get(k)) for k in names}
+    return [f"{k}={was[k]!r} (now {is_now[k]!r})" for k in names if was[k] != is_now[k]]

@@ -65,7 +65,7 @@ def check_output(generator, latent_dim: int, device: torch.device) -> None:
 
     z comes from its own seeded generator, so the check draws nothing from the global RNG streams."""
     z = torch.randn(CHECK_SAMPLES, latent_dim, generator=torch.Generator().manual_seed(CHECK_SEED)).to(device)
-    with torch.no_grad():
+    with torch.inference_mode():
         images = generator(z)
     if not bool(torch.isfinite(images).all()):
         raise CandidateFailed("generator output has NaN/Inf values")

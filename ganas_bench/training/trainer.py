@@ -7,6 +7,11 @@ Under torchrun (`ranks`, ganas_bench/distributed.py) the steps run G and D throu
 (`train_G`, `train_D`) while `G`, `D`, the EMA and the state dicts stay the plain modules; `z(n)` draws the global
 batch's n latents and returns this rank's slice; a loss is averaged over the ranks before it is checked or returned.
 Outside torchrun all three are the identity.
+
+Speed opt-ins (cfg.precision, cfg.channels_last, cfg.compile; ganas_bench/training/precision.py, compiled.py): the
+forward passes and losses run under the precision's autocast (`autocast()`, which strategies' own steps use too),
+fp16 steps through a gradient scaler, G and D and the real batches take the channels-last layout, and the steps call
+compiled G and D. At the defaults none of it is there: the step is plain float32 eager, as the originals'.
 """
 from __future__ import annotations
 
@@ -17,9 +22,11 @@ import torch
 from torch import nn
 
 from ..distributed import SINGLE
+from .compiled import CompiledOrEager
 from .ema import EMA
 from .losses import hinge_d_loss, hinge_g_loss
 from .meter import GAN, StepMeter
+from .precision import autocast, grad_scaler
 
 
 class DivergedError(RuntimeError):
@@ -33,13 +40,22 @@ def make_adam(params, lr: float, beta1: float, beta2: float, weight_decay: float
 
 class GANTrainer:
     def __init__(self, generator: nn.Module, discriminator: nn.Module, cfg, device: torch.device, *,
-                 g_params=None, d_params=None, ema: bool = True, meter: StepMeter | None = None, ranks=None):
+                 g_params=None, d_params=None, ema: bool = True, meter: StepMeter | None = None, ranks=None,
+                 report=None):
         self.G = generator.to(device)
         self.D = discriminator.to(device)
+        self.memory_format = torch.channels_last if cfg.channels_last else None
+        if self.memory_format is not None:
+            self.G.to(memory_format=self.memory_format)
+            self.D.to(memory_format=self.memory_format)
         self.ranks = ranks if ranks is not None else SINGLE
         self.train_G, self.train_D = self.ranks.wrap(self.G), self.ranks.wrap(self.D, sparse=True)  # D: frozen in G steps
+        if cfg.compile:  # `report(message)`: where a fallback to eager is recorded (the run's events)
+            self.train_G = CompiledOrEager(self.train_G, "G", report)
+            self.train_D = CompiledOrEager(self.train_D, "D", report)
         self.cfg = cfg
         self.device = device
+        self.scalers = {who: grad_scaler(cfg.precision, device) for who in ("G", "D")}  # fp16 on CUDA only
         self._g_params = list(g_params) if g_params is not None else list(self.G.parameters())
         self._d_params = list(d_params) if d_params is not None else list(self.D.parameters())
         self.opt_g = make_adam(self._g_params, cfg.lr_g, cfg.beta1, cfg.beta2)
@@ -54,13 +70,20 @@ class GANTrainer:
         """This rank's share of `n` latents of the global batch (all of them outside torchrun)."""
         return self.ranks.shard(torch.randn(n, self.cfg.latent_dim, device=self.device))
 
+    def autocast(self):
+        """The forward passes' precision context (nothing at fp32), for these steps and a strategy's own."""
+        return autocast(self.cfg.precision, self.device)
+
     def d_step(self, real: torch.Tensor) -> float:
         start = time.perf_counter()
         self.G.train()
         self.D.train()
-        with torch.no_grad():
+        if self.memory_format is not None:
+            real = real.contiguous(memory_format=self.memory_format)
+        with torch.no_grad(), self.autocast():
             fake = self.train_G(self.z(real.shape[0] * self.ranks.world_size))
-        loss = hinge_d_loss(self.train_D(real).flatten(), self.train_D(fake).flatten())
+        with self.autocast():  # scores in float32 for the loss (`.float()` is a no-op at fp32)
+            loss = hinge_d_loss(self.train_D(real).float().flatten(), self.train_D(fake).float().flatten())
         value = self._apply(loss, self.opt_d, "D")
         self.d_steps += 1
         self.meter.add(GAN, time.perf_counter() - start)
@@ -73,7 +96,8 @@ class GANTrainer:
         for p in self._d_params:
             p.requires_grad_(False)
         try:
-            loss = hinge_g_loss(self.train_D(self.train_G(self.z(self.cfg.g_batch))).flatten())
+            with self.autocast():
+                loss = hinge_g_loss(self.train_D(self.train_G(self.z(self.cfg.g_batch))).float().flatten())
             value = self._apply(loss, self.opt_g, "G")
         finally:
             for p in self._d_params:
@@ -98,8 +122,14 @@ class GANTrainer:
             self.skipped_steps[who] += 1
             return value
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        scaler = self.scalers[who]
+        if scaler is None:
+            loss.backward()
+            opt.step()
+        else:
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
         return value
 
     def iteration(self, batches) -> tuple[float, float]:
@@ -123,6 +153,8 @@ class GANTrainer:
             "G": self.G.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(), "ema": self.ema.state_dict() if self.ema is not None else None,
             "d_steps": self.d_steps, "g_steps": self.g_steps,
+            **({"scalers": {who: scaler.state_dict() for who, scaler in self.scalers.items()}}
+               if self.scalers["G"] is not None else {}),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -134,3 +166,6 @@ class GANTrainer:
             self.ema.load_state_dict(state["ema"])
         self.d_steps = int(state["d_steps"])
         self.g_steps = int(state["g_steps"])
+        for who, scaler_state in (state.get("scalers") or {}).items():
+            if self.scalers.get(who) is not None:
+                self.scalers[who].load_state_dict(scaler_state)
