@@ -15,8 +15,9 @@ class UserError(Exception):
 
 
 def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
-    """`value` quoted on one line in about `limit` characters (`reprlib`): an error never echoes a whole input, and a
-    deeply nested or enormous value is summarised without rendering it."""
+    """`value` quoted on one line in about `limit` characters (`reprlib`), never more than 2 x `limit` (a container's
+    items each get `limit`, and escapes such as \U000f36b3 lengthen them, so the whole is cut too): an error never
+    echoes a whole input, and a deeply nested or enormous value is summarised without rendering it."""
     shortener = reprlib.Repr()
     shortener.maxlevel, shortener.maxlist, shortener.maxtuple, shortener.maxdict = 2, 6, 6, 4
     shortener.maxstring = shortener.maxother = shortener.maxlong = limit
@@ -24,6 +25,8 @@ def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
         text = " ".join(shortener.repr(value).split())
     except ValueError:  # an int past Python's digit limit for str()
         return f"<{type(value).__name__} of {value.bit_length():,} bits>" if isinstance(value, int) else "<value>"
+    if len(text) > 2 * limit:
+        text = text[: 2 * limit - 1] + "…"
     if isinstance(value, str) and len(value) > limit:
         text += f" ({len(value):,} characters)"
     return text
