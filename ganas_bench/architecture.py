@@ -1,7 +1,8 @@
-"""Which architecture a command means: a registered name, a run directory (its arch.json), or a genotype as JSON text
-or a .json file."""
+"""Which architecture a command means: a registered name, a run directory or its arch.json file, or a genotype as JSON
+text or a .json file."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from .errors import UserError, preview
@@ -28,9 +29,25 @@ def resolve_architecture(arch: str) -> tuple[object, Genotype, str | None]:
         except UserError as exc:
             raise UserError(f"{preview(str(path / 'arch.json'), 100)}: {exc}") from None
     if path is not None and path.suffix == ".json":
-        return _validated(Genotype.from_json(_read_genotype_file(path)), None)
+        text = _read_genotype_file(path)
+        record = _run_arch_record(text)
+        if record is not None:  # a run's arch.json, given as the file rather than its run directory
+            name = record.get("arch_name")
+            return _validated(Genotype.from_dict(record["genotype"]), name if isinstance(name, str) else None)
+        return _validated(Genotype.from_json(text), None)
     named = get_architecture(arch)
     return _validated(Genotype(named.space, named.choices), named.name)
+
+
+def _run_arch_record(text: str) -> dict | None:
+    """The run record in `text` when it is a run's arch.json ({"genotype": {...}, "arch_name": ..., ...}), else None."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(data, dict) and isinstance(data.get("genotype"), dict) and "choices" not in data:
+        return data
+    return None
 
 
 def _as_path(arch: str) -> Path | None:
