@@ -30,8 +30,11 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(PYTEST) -m slow --dist loadgroup
 
+# Its JSON (BENCH_JSON) holds each unit's achieved GFLOP/s: `ganas-bench estimate --rate-from $(BENCH_JSON)` reads it.
+BENCH_JSON ?= .benchmarks/latest.json
 bench: $(STAMP)
-	$(PY) -m pytest benchmarks -p no:cacheprovider --benchmark-only
+	mkdir -p $(dir $(BENCH_JSON))
+	$(PY) -m pytest benchmarks -p no:cacheprovider --benchmark-only --benchmark-json=$(BENCH_JSON)
 
 # The benchmark matrix behind the README's results: its runs' records are committed under results/matrix/tiny (weights
 # are not), so `make matrix` skips what is there and continues the rest. Ray's two one-thread workers beat one

@@ -124,6 +124,45 @@ def strategy_options(func):
     return func
 
 
+RATE_OPTIONS = (
+    click.option("--sustained-tflops", type=float, default=None,
+                 help="TFLOP/s your device sustains on this workload (measure yours)  [default: 15, an assumption]"),
+    click.option("--rate-source", default=None,
+                 help="where --sustained-tflops comes from (your measurement, a datasheet you cite); printed with it"),
+    click.option("--device-name", default=None, help="the device the rate is for, e.g. 'A100 40GB'  [default: a GPU]"),
+    click.option("--rate-from", default=None, type=PATH,
+                 help="take the rate a `make bench` run achieved: the pytest-benchmark JSON file it wrote"),
+    click.option("--rate-variant", default="harness_fp32", show_default=True,
+                 help="with --rate-from: the benchmarked variant (harness_fp32, channels_last, channels_last_bf16)"),
+)
+
+
+def _dry_run(cfg, strategy, space_name, search_only, n_runs, sustained_tflops, rate_source, device_name, rate_from,
+             rate_variant) -> None:
+    """`run --dry-run`: the estimate of one run (and of all --seeds runs), printed; nothing is written."""
+    from .estimate import estimate_report
+    from .rates import rate_from_options
+
+    rate = rate_from_options(sustained_tflops, rate_source, device_name, rate_from, rate_variant)
+    space, genotype, arch_name = _estimated_architecture(None, space_name, cfg, search=True)
+    report = estimate_report(cfg, rate, space, genotype, arch_name, strategy)
+    if search_only:
+        report.pop("train")
+        report["estimated_hours"] = report["search"]["estimated_hours"]
+    else:
+        report["train"]["arch"] = f"{report['train']['arch']} (a stand-in: the search picks the real one)"
+    report["runs"] = n_runs
+    report["estimated_hours_all_runs"] = report["estimated_hours"] * n_runs
+    click.echo(json.dumps(report, indent=2))
+
+
+def rate_options(command):
+    """The rate an estimate turns FLOPs into hours with (`estimate`, `run --dry-run`; ganas_bench/rates.py)."""
+    for option in reversed(RATE_OPTIONS):
+        command = option(command)
+    return command
+
+
 def executor_options(what: str):
     """--executor and the Ray options (see ganas_bench/executors.py and README: Scale)."""
     def add(func):
@@ -240,15 +279,22 @@ def train(arch, run_name, seeds, resume_dir, executor, ray_address, task_cpus, t
 @click.option("--run-name", default=None, help=RUN_NAME_HELP)
 @click.option("--seeds", default=None, help=SEEDS_HELP)
 @click.option("--resume", "resume_dir", default=None, type=PATH, help=RESUME_HELP)
+@click.option("--dry-run", is_flag=True,
+              help="check everything, print the estimated FLOPs and device-hours of this run (the retraining: the "
+                   "space's published architecture as a stand-in for the one the search will find), and stop")
+@rate_options
 @executor_options("the --seeds runs (one run: its from-scratch candidates)")
 @config_options
 @strategy_options
-def run(strategy, space, search_only, run_name, seeds, resume_dir, executor, ray_address, task_cpus, task_gpus,
-        task_retries, config_file, profile, **values):
+def run(strategy, space, search_only, run_name, seeds, resume_dir, dry_run, sustained_tflops, rate_source, device_name,
+        rate_from, rate_variant, executor, ray_address, task_cpus, task_gpus, task_retries, config_file, profile,
+        **values):
     """Search, derive the top architecture, retrain it from scratch and evaluate it."""
     from .commands import check_run, command_resume, command_run
     from .seed_runs import SeedRun, do_seed_run
 
+    if resume_dir and dry_run:
+        raise UserError("--dry-run estimates a new run; accepted: --dry-run without --resume")
     if resume_dir:
         _report(command_resume(resume_dir))
         return
@@ -261,6 +307,10 @@ def run(strategy, space, search_only, run_name, seeds, resume_dir, executor, ray
     runs = list(_per_seed(cfg, run_name, seeds))
     for seed_cfg, name in runs:  # every seed's run is checked before the first one starts
         check_run(seed_cfg, strategy, space, name, search_only)
+    if dry_run:
+        _dry_run(cfg, strategy, space, search_only, len(runs), sustained_tflops, rate_source, device_name, rate_from,
+                 rate_variant)
+        return
     runner = make_executor(cfg, executor, ray_address, task_cpus, task_gpus, task_retries)
     if seeds is None:  # one run: the executor gets its independent jobs (random search's from-scratch candidates)
         _report(command_run(cfg, strategy, space, run_name, search_only=search_only, executor=runner))
@@ -401,23 +451,47 @@ def tables(runs_dir, published, out):
 
 
 @cli.command(cls=SectionedCommand)
-@click.option("--arch", default=DEFAULT_ARCHITECTURE, show_default=True,
-              help="a registered architecture name, a run directory, or a genotype JSON file")
-@click.option("--sustained-tflops", type=float, default=15.0, show_default=True,
-              help="TFLOP/s your GPU actually sustains on this workload (an assumption: measure yours)")
+@click.option("--arch", default=None,
+              help="a registered architecture name, a run directory, or a genotype JSON file, for the final training "
+                   f"[default: --space's published one; {DEFAULT_ARCHITECTURE} without --space]")
+@click.option("--strategy", default=None, is_eager=True, callback=_remember_strategy,
+              help="estimate this strategy's search too (rl, random, differentiable)  [default: training only]")
+@click.option("--space", default=None, help="the search space of --strategy  [default: --arch's space]")
+@rate_options
 @config_options
-def estimate(arch, sustained_tflops, config_file, profile, **values):
-    """FLOPs of one final-training iteration at the profile's widths and the GPU-hours they imply."""
+@strategy_options
+def estimate(arch, strategy, space, sustained_tflops, rate_source, device_name, rate_from, rate_variant, config_file,
+             profile, **values):
+    """FLOPs of a search and of a final training at the profile's numbers, and the device-hours they imply."""
+    from .estimate import estimate_report
+    from .rates import rate_from_options
+
+    rate = rate_from_options(sustained_tflops, rate_source, device_name, rate_from, rate_variant)
+    cfg = build_config(config_file, profile, values, strategy=strategy)
+    space_obj, genotype, arch_name = _estimated_architecture(arch, space, cfg, search=strategy is not None)
+    click.echo(json.dumps(estimate_report(cfg, rate, space_obj, genotype, arch_name, strategy), indent=2))
+
+
+def _estimated_architecture(arch, space_name, cfg, search: bool):
+    """(space, genotype, name) of the architecture an estimate retrains: --arch, else --space's published one."""
     from .architecture import resolve_architecture
-    from .estimate import estimate_training
-
     from .commands import check_widths
+    from .registry import SPACES
 
-    cfg = build_config(config_file, profile, values)
-    space, genotype, _ = resolve_architecture(arch)
+    space = SPACES.get(space_name)() if space_name else None
+    if arch is None:
+        published = sorted(space.published()) if space is not None else []
+        arch = published[0] if published else DEFAULT_ARCHITECTURE
+    arch_space, genotype, arch_name = resolve_architecture(arch)
+    if space is None:
+        space = arch_space
+    elif arch_space.name != space.name:
+        raise UserError(f"--arch {preview(arch, 100)} is an architecture of the {arch_space.name} space, not of "
+                        f"--space {space.name}; accepted: one of {space.name}'s (see `ganas-bench list`)")
+    if search:
+        check_widths(cfg, space, search=True)
     check_widths(cfg, space, search=False)  # the space's rules and the memory the networks need, before building them
-    result = estimate_training(cfg, space, genotype, sustained_tflops)
-    click.echo(json.dumps(result, indent=2))
+    return space, genotype, arch_name
 
 
 @cli.command()

@@ -12,6 +12,8 @@ from .stl10 import load_stl10
 #: the working side each dataset has in its profile (the papers' 32 and 48; 16 for the upsampled digits)
 DEFAULT_IMAGE_SIZE = {"digits": 16, "cifar10": 32, "stl10": 48}
 DATASET_NAMES = tuple(DEFAULT_IMAGE_SIZE)
+#: real training images of each dataset (the splits below): what an epoch of search is made of, known before loading
+DATASET_SIZE = {"digits": 1797, "cifar10": 50_000, "stl10": 105_000}
 
 
 def load_real_images(name: str, root: str | Path = "data", image_size: int | None = None,

@@ -1,0 +1,85 @@
+"""The sustained rate an estimate divides FLOPs by, and where it comes from.
+
+Either stated (`--sustained-tflops X --rate-source "..."`: a rate you measured or a datasheet figure you cite; a
+datasheet peak is not a sustained rate, and the output keeps the source beside every hour), or achieved by a
+`make bench` run (`--rate-from FILE`: the pytest-benchmark JSON it wrote on the machine in question; the rate is the
+GFLOP/s one of its benchmarks recorded for one variant, by default the harness's fp32 final-training unit of
+`autogan_cifar10_a` at the papers' widths).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .bounded_read import read_regular_file
+from .errors import UserError, first_line, preview
+
+ASSUMED_TFLOPS = 15.0
+DEFAULT_BENCHMARK = "test_final_training_unit_at_paper_widths[autogan_cifar10_a]"
+DEFAULT_VARIANT = "harness_fp32"
+MAX_BENCH_JSON = 64 << 20
+
+
+@dataclass(frozen=True)
+class Rate:
+    tflops: float
+    source: str
+    device: str
+
+    def to_dict(self) -> dict:
+        return {"sustained_tflops": self.tflops, "source": self.source, "device": self.device}
+
+
+def stated_rate(tflops: float | None, source: str | None, device: str | None) -> Rate:
+    """The rate given on the command line; none given: ASSUMED_TFLOPS, said to be an assumption."""
+    from .estimate import check_tflops
+
+    if tflops is None:
+        return Rate(ASSUMED_TFLOPS, source or f"assumed ({ASSUMED_TFLOPS:g} TFLOP/s sustained): pass your device's "
+                                              "measured rate", device or "a GPU")
+    return Rate(check_tflops(tflops), source or "stated by the user", device or "a GPU")
+
+
+def benchmarked_rate(path: str | Path, variant: str = DEFAULT_VARIANT, benchmark: str = DEFAULT_BENCHMARK) -> Rate:
+    """The GFLOP/s `benchmark` recorded for `variant` in a pytest-benchmark JSON file (`make bench` writes one)."""
+    path = Path(path)
+    raw = read_regular_file(path, MAX_BENCH_JSON, "benchmark results", preview(str(path), 100),
+                            "the JSON file `make bench` writes")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise UserError(f"cannot read the benchmark results {preview(str(path), 100)}: {first_line(exc)}; accepted: "
+                        "the JSON file `make bench` writes (pytest --benchmark-json)") from None
+    runs = data.get("benchmarks") if isinstance(data, dict) else None
+    if not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs):
+        raise UserError(f"{preview(str(path), 100)} holds no pytest-benchmark results (no 'benchmarks' list); "
+                        "accepted: the JSON file `make bench` writes")
+    by_name = {r.get("name"): r for r in runs}
+    if benchmark not in by_name:
+        names = sorted(n for n, r in by_name.items() if isinstance(n, str)
+                       and any(str(k).startswith("gflops_per_s_") for k in (r.get("extra_info") or {})))
+        accepted = (f"accepted: {preview(', '.join(names), 300)}" if names else
+                    "it holds no benchmark with a GFLOP/s figure (make bench writes them)")
+        raise UserError(f"benchmark {preview(benchmark, 100)} is not in {preview(str(path), 100)}; {accepted}")
+    info = by_name[benchmark].get("extra_info") or {}
+    gflops = info.get(f"gflops_per_s_{variant}")
+    if isinstance(gflops, bool) or not isinstance(gflops, (int, float)) or not gflops > 0:
+        variants = sorted(k[len("gflops_per_s_"):] for k in info if str(k).startswith("gflops_per_s_"))
+        raise UserError(f"benchmark {preview(benchmark, 100)} recorded no GFLOP/s for variant {preview(variant, 60)}; "
+                        f"accepted: {', '.join(variants) or 'none recorded'}")
+    machine = data.get("machine_info") or {}
+    cpu = (machine.get("cpu") or {}).get("brand_raw") if isinstance(machine.get("cpu"), dict) else None
+    device = f"{cpu or machine.get('node') or 'the benchmarked machine'}, {info.get('threads', '?')} threads"
+    when = data.get("datetime", "an unknown date")
+    return Rate(float(gflops) / 1000.0, f"achieved by {benchmark} ({variant}) in {path.name}, {when}", device)
+
+
+def rate_from_options(sustained_tflops, rate_source, device_name, rate_from, rate_variant) -> Rate:
+    """The rate `estimate` / `run --dry-run` options name: a benchmark's, or a stated (else assumed) one."""
+    if rate_from is not None:
+        if sustained_tflops is not None or rate_source is not None:
+            raise UserError("--rate-from takes the rate from a benchmark run; accepted: --rate-from alone, or "
+                            "--sustained-tflops with --rate-source")
+        return benchmarked_rate(rate_from, rate_variant)
+    return stated_rate(sustained_tflops, rate_source, device_name)
