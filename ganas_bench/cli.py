@@ -131,7 +131,8 @@ RATE_OPTIONS = (
                  help="where --sustained-tflops comes from (your measurement, a datasheet you cite); printed with it"),
     click.option("--device-name", default=None, help="the device the rate is for, e.g. 'A100 40GB'  [default: a GPU]"),
     click.option("--rate-from", default=None, type=PATH,
-                 help="take the rate a `make bench` run achieved: the pytest-benchmark JSON file it wrote"),
+                 help="take the rate achieved on the device: the JSON file `make bench` wrote, or a finished run's "
+                      "directory (its final training's FLOPs over its wall time)"),
     click.option("--rate-variant", default="harness_fp32", show_default=True,
                  help="with --rate-from: the benchmarked variant (harness_fp32, channels_last, channels_last_bf16)"),
 )

@@ -1,10 +1,11 @@
 """The sustained rate an estimate divides FLOPs by, and where it comes from.
 
 Either stated (`--sustained-tflops X --rate-source "..."`: a rate you measured or a datasheet figure you cite; a
-datasheet peak is not a sustained rate, and the output keeps the source beside every hour), or achieved by a
-`make bench` run (`--rate-from FILE`: the pytest-benchmark JSON it wrote on the machine in question; the rate is the
-GFLOP/s one of its benchmarks recorded for one variant, by default the harness's fp32 final-training unit of
-`autogan_cifar10_a` at the papers' widths).
+datasheet peak is not a sustained rate, and the output keeps the source beside every hour), or achieved on the device
+in question (`--rate-from`): by a `make bench` run (its pytest-benchmark JSON; the GFLOP/s one of its benchmarks
+recorded for one variant, by default the harness's fp32 final-training unit of `autogan_cifar10_a` at the papers'
+widths), or by a finished run (its directory; the FLOPs of its final training, as metrics.json counts them, over that
+training's wall time: e.g. a short `train --profile cifar10 --train-iters 200` on the GPU you will rent).
 """
 from __future__ import annotations
 
@@ -79,7 +80,32 @@ def rate_from_options(sustained_tflops, rate_source, device_name, rate_from, rat
     """The rate `estimate` / `run --dry-run` options name: a benchmark's, or a stated (else assumed) one."""
     if rate_from is not None:
         if sustained_tflops is not None or rate_source is not None:
-            raise UserError("--rate-from takes the rate from a benchmark run; accepted: --rate-from alone, or "
+            raise UserError("--rate-from takes the rate from a benchmark or a run; accepted: --rate-from alone, or "
                             "--sustained-tflops with --rate-source")
+        if Path(rate_from).is_dir():
+            return run_rate(rate_from)
         return benchmarked_rate(rate_from, rate_variant)
     return stated_rate(sustained_tflops, rate_source, device_name)
+
+
+def run_rate(run_dir: str | Path) -> Rate:
+    """The rate a finished run's final training achieved: its counted FLOPs per step x steps / its wall time."""
+    run_dir = Path(run_dir)
+    shown = preview(str(run_dir), 100)
+    metrics_file = run_dir / "metrics.json"
+    if not metrics_file.is_file():
+        raise UserError(f"{shown} has no metrics.json; accepted for --rate-from: a finished run's directory (or a "
+                        "`make bench` JSON file)")
+    raw = read_regular_file(metrics_file, MAX_BENCH_JSON, "run metrics", preview(str(metrics_file), 100), "JSON")
+    try:
+        train = json.loads(raw.decode("utf-8"))["cost"]["train"]
+        flops, steps, wall = train["flops_per_step"], train["steps"], train["wall_s"]
+        rate = float(flops) * float(steps) / float(wall)
+    except (ValueError, KeyError, TypeError, ZeroDivisionError):
+        raise UserError(f"{shown}: metrics.json records no final training with FLOPs, steps and wall time; accepted "
+                        "for --rate-from: a run that retrained an architecture (train, or run without --search-only)"
+                        ) from None
+    if not (rate > 0 and rate < float("inf")):
+        raise UserError(f"{shown}: its final training gives no usable rate ({rate!r} FLOP/s)")
+    return Rate(rate / 1e12, f"achieved by the final training of {run_dir.name} ({steps} steps in {wall:.0f} s)",
+                str(train.get("device", "the run's device")))

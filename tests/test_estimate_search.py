@@ -215,3 +215,22 @@ def test_training_step_flops_counted_small_equal_a_count_at_full_size():
         D(G(torch.randn(7, cfg.latent_dim))).mean().backward()
     full = 3 * d_flops + counter.get_total_flops() - d_flops
     assert training_step_flops(G, D, cfg.latent_dim, real, 7, 3) == full
+
+
+def test_estimate_takes_the_rate_a_finished_runs_training_achieved(capsys):
+    run = next(MATRIX.glob("rl-autogan-tiny-s0-*"))
+    train = json.loads((run / "metrics.json").read_text())["cost"]["train"]
+    report = cli_json(["estimate", *SMOKE, "--rate-from", run], capsys)
+    achieved = train["flops_per_step"] * train["steps"] / train["wall_s"] / 1e12
+    assert report["rate"]["sustained_tflops"] == pytest.approx(achieved)
+    assert run.name in report["rate"]["source"] and report["device"] == train["device"]
+
+
+def test_a_run_without_a_final_training_gives_no_rate(results, tmp_path):
+    searched = tmp_path / "searched"
+    searched.mkdir()
+    (searched / "metrics.json").write_text(json.dumps({"cost": {"search": {"wall_s": 3.0, "steps": 4}}}))
+    refused(["estimate", *SMOKE, "--rate-from", searched, "--results-dir", results / "runs"], results,
+            "records no final training")
+    refused(["estimate", *SMOKE, "--rate-from", tmp_path, "--results-dir", results / "runs"], results,
+            "has no metrics.json")
