@@ -197,7 +197,7 @@ def _platform(info: dict) -> str:
     cpu = info.get("cpu_model") or info.get("processor") or info.get("machine") or ""
     parts = [f"{cpu} ({info['cpu_id']})" if info.get("cpu_id") else str(cpu), str(info.get("system") or ""),
              f"torch {info['torch']}" if info.get("torch") else "",
-             f"{info['cpu_threads']} threads" if info.get("cpu_threads") else ""]
+             f"{info['cpu_threads']} thread{'s' if info['cpu_threads'] != 1 else ''}" if info.get("cpu_threads") else ""]
     return ", ".join(p for p in parts if p)
 
 
