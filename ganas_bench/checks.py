@@ -45,8 +45,7 @@ def check_widths(cfg: Config, space, search: bool) -> None:
     phases = (True, False) if search else (False,)
     for in_search in phases:
         c, _ = recipe_config(cfg, space, in_search)
-        space.check_widths(Widths(c.latent_dim, c.bottom_width, c.search_gf_dim if in_search else c.gf_dim,
-                                  c.search_df_dim if in_search else c.df_dim, c.channels, c.image_size))
+        space.check_widths(Widths.of(c, in_search))
         check_fits(c, in_search, _search_batch(c) if in_search else None)
 
 

@@ -39,11 +39,6 @@ def hours(flops: float, sustained_tflops: float) -> float:
     return flops / (sustained_tflops * 1e12) / 3600.0
 
 
-def _widths(cfg: Config, search: bool) -> Widths:
-    return Widths(cfg.latent_dim, cfg.bottom_width, cfg.search_gf_dim if search else cfg.gf_dim,
-                  cfg.search_df_dim if search else cfg.df_dim, cfg.channels, cfg.image_size)
-
-
 def evaluation_flops(cfg: Config, sample_flops: float, backbone_flops: float) -> tuple[int, float]:
     """(evaluations, FLOPs) of a final training's evaluations: the untrained generator, every `eval_every`-th
     iteration before the last, and the end, each over `eval_seeds` z seeds of `n_fake` samples."""
@@ -57,7 +52,7 @@ def estimate_training(cfg: Config, space, genotype, sustained_tflops: float) -> 
     sustained_tflops = check_tflops(sustained_tflops)
     if cfg.recipe == "paper":
         cfg = cfg.replace(**space.paper_recipe(cfg.profile))
-    widths = _widths(cfg, search=False)
+    widths = Widths.of(cfg, search=False)
     generator = space.build_generator(genotype, widths)
     discriminator = space.build_discriminator(genotype, widths)
     real = torch.zeros(cfg.d_batch, cfg.channels, cfg.image_size, cfg.image_size)
@@ -88,7 +83,7 @@ def _critic_steps(cfg: Config, d_steps: int, steps: StepFlops, d_batch: int) -> 
             "flops": d_steps * d_batch * steps.d_step + g_steps * cfg.g_batch * steps.g_step}
 
 
-def _sampled_steps(space, build, widths: Widths, cfg: Config, resolution: int) -> StepFlops:
+def _sampled_steps(space, build, cfg: Config, resolution: int) -> StepFlops:
     """Mean step FLOPs over SAMPLED_ARCHITECTURES architectures drawn uniformly (NumPy seed 0); `build(choices)`
     returns the (G, D) pair to count for one."""
     rng = np.random.default_rng(0)
@@ -103,13 +98,13 @@ def _weight_sharing(cfg: Config, space, strategy: str, backbone: float) -> dict:
     from .search.budget import SearchBudget
 
     budget = SearchBudget.for_space(cfg, space)
-    widths = _widths(cfg, search=True)
+    widths = Widths.of(cfg, search=True)
     options = cfg.options
     if strategy == "random" and getattr(options, "random_scratch_steps", 0) > 0:
         n = options.random_candidates or budget.proxy_evaluations
         steps = _sampled_steps(space, lambda c: (space.build_generator(space.genotype(c), widths),
                                                  space.build_discriminator(space.genotype(c), widths)),
-                               widths, cfg, cfg.image_size)
+                               cfg, cfg.image_size)
         train = _critic_steps(cfg, n * options.random_scratch_steps, steps, cfg.d_batch)
         return {"schedule": f"{n} candidates, each trained from scratch {options.random_scratch_steps} D steps at "
                             "search widths, then scored", **train, "proxy_evaluations": n,
@@ -128,7 +123,7 @@ def _weight_sharing(cfg: Config, space, strategy: str, backbone: float) -> dict:
             shared.set_arch(choices)
             return shared.generator, shared.discriminator
 
-        steps = _sampled_steps(space, build, widths, cfg, resolution)
+        steps = _sampled_steps(space, build, cfg, resolution)
         train = _critic_steps(cfg, stage_iterations * budget.shared_steps, steps, cfg.d_batch)
         proxies = (stage_iterations * budget.evaluations_per_iteration + budget.stage_end_evaluations
                    if strategy == "rl" else n_candidates)
@@ -148,7 +143,7 @@ def _differentiable(cfg: Config, space, backbone: float) -> dict:
     from .training import GANTrainer
 
     options = cfg.options
-    relaxed = space.build_relaxed(_widths(cfg, search=True))
+    relaxed = space.build_relaxed(Widths.of(cfg, search=True))
     relaxed.set_relaxation(options.tau_max, options.gumbel)
     count_cfg = cfg.replace(g_batch=COUNT_BATCH, precision="fp32", channels_last=False, compile=False)
     from .strategies.differentiable import AdversarialArchSearch

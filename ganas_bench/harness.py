@@ -99,12 +99,7 @@ class RunHarness:
 
     # ------------------------------------------------------------------ building blocks
     def widths(self, search: bool = True) -> Widths:
-        cfg = self.config
-        return Widths(
-            latent_dim=cfg.latent_dim, bottom_width=cfg.bottom_width,
-            gf_dim=cfg.search_gf_dim if search else cfg.gf_dim, df_dim=cfg.search_df_dim if search else cfg.df_dim,
-            channels=cfg.channels, image_size=cfg.image_size,
-        )
+        return Widths.of(self.config, search)
 
     def real_batches(self, image_size: int, batch_size: int) -> RealBatches:
         """A fresh seeded stream of real batches at `image_size`; each stream gets its own derived seed."""

@@ -46,6 +46,12 @@ class Widths:
     channels: int
     image_size: int
 
+    @classmethod
+    def of(cls, cfg, search: bool) -> "Widths":
+        """The widths a config (ganas_bench.config.Config) builds at: its search widths or its final-training ones."""
+        return cls(cfg.latent_dim, cfg.bottom_width, cfg.search_gf_dim if search else cfg.gf_dim,
+                   cfg.search_df_dim if search else cfg.df_dim, cfg.channels, cfg.image_size)
+
     def require_positive(self, *names: str) -> "Widths":
         """One clear error for the first of `names` that is not an integer >= 1 (every builder checks its own subset)."""
         for name in names:
