@@ -13,6 +13,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from .device import device_kind
+from .flop_counts import COUNT_BATCH
 
 
 RANK_SECONDS = "rank_s"  # a phase's seconds summed over its torchrun ranks (kept once it ran on more than one)
@@ -109,11 +110,11 @@ def training_step_flops(generator, discriminator, latent_dim: int, real: torch.T
     """FLOPs of one training iteration (n_critic D steps + one G step), forward and backward, counted by torch, as the
     originals' textbook step computes them (D's weight gradients in the G step included).
 
-    Counted at a batch of 2 and scaled to `real`'s batch and `g_batch` (convolution and matrix-multiply FLOPs are
-    proportional to the batch: the same number as a count at full size, in a fraction of the time and memory), on deep
-    copies with a private RNG, so neither the weights, the BatchNorm statistics nor the global RNG change.
+    Counted at a batch of COUNT_BATCH (2) and scaled to `real`'s batch and `g_batch` (convolution and matrix-multiply
+    FLOPs are proportional to the batch: the same number as a count at full size, in a fraction of the time and
+    memory), on deep copies with a private RNG, so neither the weights, the BatchNorm statistics nor the global RNG change.
     """
-    count = 2
+    count = COUNT_BATCH
     device = real.device
     generator, discriminator = copy.deepcopy(generator), copy.deepcopy(discriminator)
     rng = torch.Generator(device=device).manual_seed(0)

@@ -20,7 +20,8 @@ from .contracts.space import Widths
 from .cost import count_params, training_step_flops
 from .data.loading import DATASET_SIZE
 from .errors import UserError
-from .flop_counts import StepFlops, backbone_flops_per_image, gan_step_flops, mean_step_flops
+from .flop_counts import (COUNT_BATCH, CPU, StepFlops, backbone_flops_per_image, counted, counting_config,
+                          gan_step_flops, mean_step_flops, sample_flops)
 
 SAMPLED_ARCHITECTURES = 8  # weight-sharing steps: FLOPs averaged over this many uniformly drawn architectures (seed 0)
 ESTIMATED_STRATEGIES = ("rl", "random", "differentiable")
@@ -58,8 +59,8 @@ def estimate_training(cfg: Config, space, genotype, sustained_tflops: float) -> 
     real = torch.zeros(cfg.d_batch, cfg.channels, cfg.image_size, cfg.image_size)
     flops = training_step_flops(generator, discriminator, cfg.latent_dim, real, cfg.g_batch, cfg.n_critic)
     total = flops * cfg.train_iters
-    steps = gan_step_flops(generator, discriminator, cfg, cfg.image_size, cfg.channels)
-    evaluations, eval_total = evaluation_flops(cfg, steps.sample, backbone_flops_per_image(cfg.backbone))
+    evaluations, eval_total = evaluation_flops(cfg, sample_flops(generator, cfg.latent_dim),
+                                               backbone_flops_per_image(cfg.backbone))
     return {
         "profile": cfg.profile, "recipe": cfg.recipe, "params_g": count_params(generator),
         "params_d": count_params(discriminator), "flops_per_iteration": flops, "iterations": cfg.train_iters,
@@ -100,20 +101,19 @@ def _weight_sharing(cfg: Config, space, strategy: str, backbone: float) -> dict:
     budget = SearchBudget.for_space(cfg, space)
     widths = Widths.of(cfg, search=True)
     options = cfg.options
+    n_candidates = getattr(options, "random_candidates", 0) or budget.proxy_evaluations  # random's own rule
     if strategy == "random" and getattr(options, "random_scratch_steps", 0) > 0:
-        n = options.random_candidates or budget.proxy_evaluations
         steps = _sampled_steps(space, lambda c: (space.build_generator(space.genotype(c), widths),
                                                  space.build_discriminator(space.genotype(c), widths)),
                                cfg, cfg.image_size)
-        train = _critic_steps(cfg, n * options.random_scratch_steps, steps, cfg.d_batch)
-        return {"schedule": f"{n} candidates, each trained from scratch {options.random_scratch_steps} D steps at "
-                            "search widths, then scored", **train, "proxy_evaluations": n,
-                "proxy_flops": n * _proxy_flops(cfg, steps, backbone), "gan_flops": train["flops"]}
+        train = _critic_steps(cfg, n_candidates * options.random_scratch_steps, steps, cfg.d_batch)
+        return {"schedule": f"{n_candidates} candidates, each trained from scratch {options.random_scratch_steps} "
+                            "D steps at search widths, then scored", **train, "proxy_evaluations": n_candidates,
+                "proxy_flops": n_candidates * _proxy_flops(cfg, steps, backbone), "gan_flops": train["flops"]}
     shared = space.build_shared(widths)
     stages = (list(range(space.n_stages)) if strategy == "rl"
               else [space.n_stages - 1])  # random: the budget's steps at the last stage
     iterations = list(budget.stage_iterations) if strategy == "rl" else [budget.iterations]
-    n_candidates = (getattr(options, "random_candidates", 0) or budget.proxy_evaluations)
     total = {"d_steps": 0, "g_steps": 0, "gan_flops": 0.0, "proxy_evaluations": 0, "proxy_flops": 0.0}
     for stage, stage_iterations in zip(stages, iterations):
         shared.set_stage(stage)
@@ -138,15 +138,14 @@ def _weight_sharing(cfg: Config, space, strategy: str, backbone: float) -> dict:
 
 
 def _differentiable(cfg: Config, space, backbone: float) -> dict:
-    from .flop_counts import COUNT_BATCH, CPU, counted
     from .seeding import untouched_rng
+    from .strategies.differentiable import AdversarialArchSearch
     from .training import GANTrainer
 
     options = cfg.options
     relaxed = space.build_relaxed(Widths.of(cfg, search=True))
     relaxed.set_relaxation(options.tau_max, options.gumbel)
-    count_cfg = cfg.replace(g_batch=COUNT_BATCH, precision="fp32", channels_last=False, compile=False)
-    from .strategies.differentiable import AdversarialArchSearch
+    count_cfg = counting_config(cfg)
 
     with untouched_rng(CPU):
         trainer = GANTrainer(relaxed.generator, relaxed.discriminator, count_cfg, CPU,
@@ -159,9 +158,7 @@ def _differentiable(cfg: Config, space, backbone: float) -> dict:
             "g_arch": counted(search.g_arch_step) / COUNT_BATCH,
             "g": counted(trainer.g_step) / COUNT_BATCH,
         }
-        relaxed.generator.eval()
-        with torch.no_grad():
-            sample = counted(lambda: relaxed.generator(torch.randn(COUNT_BATCH, cfg.latent_dim))) / COUNT_BATCH
+    sample = sample_flops(relaxed.generator, cfg.latent_dim)
     per_epoch = DATASET_SIZE[cfg.dataset] // options.search_batch
     iterations = max(1, round(options.search_epochs * per_epoch))
     half = options.search_batch // 2

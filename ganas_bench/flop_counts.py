@@ -10,6 +10,7 @@ Counting never touches the caller's RNG streams (`untouched_rng`).
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -38,29 +39,44 @@ class StepFlops:
     sample: float
 
 
+def counting_config(cfg):
+    """`cfg` as the units are counted: COUNT_BATCH generated images per G step, fp32, eager, contiguous (the counted
+    FLOPs are the same in any precision or layout)."""
+    return cfg.replace(g_batch=COUNT_BATCH, precision="fp32", channels_last=False, compile=False)
+
+
+def sample_flops(generator, latent_dim: int) -> float:
+    """Per-image FLOPs of `generator`'s forward pass without gradient, in eval mode (its mode is left as it was)."""
+    was_training = generator.training
+    generator.eval()
+    try:
+        with untouched_rng(CPU), torch.no_grad():
+            return counted(lambda: generator(torch.randn(COUNT_BATCH, latent_dim))) / COUNT_BATCH
+    finally:
+        generator.train(was_training)
+
+
 def gan_step_flops(generator, discriminator, cfg, image_size: int, channels: int) -> StepFlops:
-    """Per-sample FLOPs of the harness's D and G steps on copies of `generator` and `discriminator` at fp32, eager,
-    contiguous (what the counted FLOPs are the same for in any precision)."""
+    """Per-sample FLOPs of the harness's D and G steps on copies of `generator` and `discriminator` (see
+    `counting_config`), and of sampling."""
     from .training import GANTrainer
 
-    count_cfg = cfg.replace(g_batch=COUNT_BATCH, precision="fp32", channels_last=False, compile=False)
     G, D = copy.deepcopy(generator).to(CPU), copy.deepcopy(discriminator).to(CPU)
     with untouched_rng(CPU):
-        trainer = GANTrainer(G, D, count_cfg, CPU, ema=False)
+        trainer = GANTrainer(G, D, counting_config(cfg), CPU, ema=False)
         real = torch.zeros(COUNT_BATCH, channels, image_size, image_size)
         d_step = counted(lambda: trainer.d_step(real))
         g_step = counted(trainer.g_step)
-        G.eval()
-        with torch.no_grad():
-            sample = counted(lambda: G(torch.randn(COUNT_BATCH, cfg.latent_dim)))
-    return StepFlops(d_step / COUNT_BATCH, g_step / COUNT_BATCH, sample / COUNT_BATCH)
+    return StepFlops(d_step / COUNT_BATCH, g_step / COUNT_BATCH, sample_flops(G, cfg.latent_dim))
 
 
 def mean_step_flops(flops: list[StepFlops]) -> StepFlops:
     n = len(flops)
-    return StepFlops(sum(f.d_step for f in flops) / n, sum(f.g_step for f in flops) / n, sum(f.sample for f in flops) / n)
+    return StepFlops(sum(f.d_step for f in flops) / n, sum(f.g_step for f in flops) / n,
+                     sum(f.sample for f in flops) / n)
 
 
+@functools.lru_cache(maxsize=None)
 def backbone_flops_per_image(backbone: str) -> int:
     """FLOPs of the evaluation backbone on one image: the digits classifier at its 16x16 input, or Inception v3 at
     299x299 (torch-fidelity resizes every image to it; counted on torchvision's Inception v3 with 1,008 classes, the
