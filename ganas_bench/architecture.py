@@ -22,21 +22,24 @@ def resolve_architecture(arch: str) -> tuple[object, Genotype, str | None]:
     if path is not None and path.is_dir():
         if not (path / "arch.json").is_file():
             raise UserError(f"run directory {preview(arch, 100)} has no arch.json (did its search finish?)")
-        data = RunDir.open(path).read_json("arch.json")
-        name = data.get("arch_name")
         try:
-            return _validated(Genotype.from_dict(data.get("genotype")), name if isinstance(name, str) else None)
+            return _from_run_record(RunDir.open(path).read_json("arch.json"))
         except UserError as exc:
             raise UserError(f"{preview(str(path / 'arch.json'), 100)}: {exc}") from None
     if path is not None and path.suffix == ".json":
         text = _read_genotype_file(path)
         record = _run_arch_record(text)
         if record is not None:  # a run's arch.json, given as the file rather than its run directory
-            name = record.get("arch_name")
-            return _validated(Genotype.from_dict(record["genotype"]), name if isinstance(name, str) else None)
+            return _from_run_record(record)
         return _validated(Genotype.from_json(text), None)
     named = get_architecture(arch)
     return _validated(Genotype(named.space, named.choices), named.name)
+
+
+def _from_run_record(data: dict) -> tuple[object, Genotype, str | None]:
+    """What a run's arch.json names: its genotype, and its published name when it retrained one."""
+    name = data.get("arch_name")
+    return _validated(Genotype.from_dict(data.get("genotype")), name if isinstance(name, str) else None)
 
 
 def _run_arch_record(text: str) -> dict | None:

@@ -489,9 +489,7 @@ def _estimated_architecture(arch, space_name, cfg, search: bool):
     elif arch_space.name != space.name:
         raise UserError(f"--arch {preview(arch, 100)} is an architecture of the {arch_space.name} space, not of "
                         f"--space {space.name}; accepted: one of {space.name}'s (see `ganas-bench list`)")
-    if search:
-        check_widths(cfg, space, search=True)
-    check_widths(cfg, space, search=False)  # the space's rules and the memory the networks need, before building them
+    check_widths(cfg, space, search)  # the space's rules and the memory the networks need (search: both phases)
     return space, genotype, arch_name
 
 
