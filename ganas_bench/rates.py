@@ -20,6 +20,7 @@ ASSUMED_TFLOPS = 15.0
 DEFAULT_BENCHMARK = "test_final_training_unit_at_paper_widths[autogan_cifar10_a]"
 DEFAULT_VARIANT = "harness_fp32"
 MAX_BENCH_JSON = 64 << 20
+GFLOPS_KEY = "gflops_per_s_"  # + variant: the benchmarks' extra_info key of a variant's achieved GFLOP/s
 
 
 @dataclass(frozen=True)
@@ -45,32 +46,24 @@ def stated_rate(tflops: float | None, source: str | None, device: str | None) ->
 def benchmarked_rate(path: str | Path, variant: str = DEFAULT_VARIANT, benchmark: str = DEFAULT_BENCHMARK) -> Rate:
     """The GFLOP/s `benchmark` recorded for `variant` in a pytest-benchmark JSON file (`make bench` writes one)."""
     path = Path(path)
-    raw = read_regular_file(path, MAX_BENCH_JSON, "benchmark results", preview(str(path), 100),
-                            "the JSON file `make bench` writes")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise UserError(f"cannot read the benchmark results {preview(str(path), 100)}: {first_line(exc)}; accepted: "
-                        "the JSON file `make bench` writes (pytest --benchmark-json)") from None
+    data = _read_json(path, "benchmark results", "the JSON file `make bench` writes (pytest --benchmark-json)")
     runs = data.get("benchmarks") if isinstance(data, dict) else None
     if not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs):
         raise UserError(f"{preview(str(path), 100)} holds no pytest-benchmark results (no 'benchmarks' list); "
                         "accepted: the JSON file `make bench` writes")
-    by_name = {r.get("name"): r for r in runs}
+    by_name = {r["name"]: r for r in runs if isinstance(r.get("name"), str)}
     if benchmark not in by_name:
-        names = sorted(n for n, r in by_name.items() if isinstance(n, str)
-                       and any(str(k).startswith("gflops_per_s_") for k in (r.get("extra_info") or {})))
+        names = sorted(n for n, r in by_name.items() if _variants(r))
         accepted = (f"accepted: {preview(', '.join(names), 300)}" if names else
                     "it holds no benchmark with a GFLOP/s figure (make bench writes them)")
         raise UserError(f"benchmark {preview(benchmark, 100)} is not in {preview(str(path), 100)}; {accepted}")
-    info = by_name[benchmark].get("extra_info") or {}
-    gflops = info.get(f"gflops_per_s_{variant}")
+    info = _dict(by_name[benchmark].get("extra_info"))
+    gflops = info.get(GFLOPS_KEY + variant)
     if isinstance(gflops, bool) or not isinstance(gflops, (int, float)) or not gflops > 0:
-        variants = sorted(k[len("gflops_per_s_"):] for k in info if str(k).startswith("gflops_per_s_"))
         raise UserError(f"benchmark {preview(benchmark, 100)} recorded no GFLOP/s for variant {preview(variant, 60)}; "
-                        f"accepted: {', '.join(variants) or 'none recorded'}")
-    machine = data.get("machine_info") or {}
-    cpu = (machine.get("cpu") or {}).get("brand_raw") if isinstance(machine.get("cpu"), dict) else None
+                        f"accepted: {', '.join(_variants(by_name[benchmark])) or 'none recorded'}")
+    machine = _dict(data.get("machine_info"))
+    cpu = _dict(machine.get("cpu")).get("brand_raw")
     device = f"{cpu or machine.get('node') or 'the benchmarked machine'}, {info.get('threads', '?')} threads"
     when = data.get("datetime", "an unknown date")
     return Rate(float(gflops) / 1000.0, f"achieved by {benchmark} ({variant}) in {path.name}, {when}", device)
@@ -96,9 +89,9 @@ def run_rate(run_dir: str | Path) -> Rate:
     if not metrics_file.is_file():
         raise UserError(f"{shown} has no metrics.json; accepted for --rate-from: a finished run's directory (or a "
                         "`make bench` JSON file)")
-    raw = read_regular_file(metrics_file, MAX_BENCH_JSON, "run metrics", preview(str(metrics_file), 100), "JSON")
+    metrics = _read_json(metrics_file, "run metrics", "a run's metrics.json")
     try:
-        train = json.loads(raw.decode("utf-8"))["cost"]["train"]
+        train = metrics["cost"]["train"]
         flops, steps, wall = train["flops_per_step"], train["steps"], train["wall_s"]
         rate = float(flops) * float(steps) / float(wall)
     except (ValueError, KeyError, TypeError, ZeroDivisionError):
@@ -109,3 +102,22 @@ def run_rate(run_dir: str | Path) -> Rate:
         raise UserError(f"{shown}: its final training gives no usable rate ({rate!r} FLOP/s)")
     return Rate(rate / 1e12, f"achieved by the final training of {run_dir.name} ({steps} steps in {wall:.0f} s)",
                 str(train.get("device", "the run's device")))
+
+
+def _read_json(path: Path, what: str, expected: str):
+    """The JSON value in the file at `path` (bounded read); one UserError naming `what` and `expected` otherwise."""
+    shown = preview(str(path), 100)
+    raw = read_regular_file(path, MAX_BENCH_JSON, what, shown, expected)
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise UserError(f"cannot read the {what} {shown}: {first_line(exc)}; accepted: {expected}") from None
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _variants(benchmark: dict) -> list[str]:
+    """The variants a benchmark entry recorded a GFLOP/s figure for."""
+    return sorted(k[len(GFLOPS_KEY):] for k in _dict(benchmark.get("extra_info")) if str(k).startswith(GFLOPS_KEY))

@@ -173,6 +173,7 @@ def test_run_dry_run_prints_the_estimate_and_writes_nothing(tmp_path, capsys):
     (["--rate-from", "{tmp}/missing.json"], "cannot read benchmark results"),
     (["--rate-from", "{tmp}/not.json"], "Expecting property name"),
     (["--rate-from", "{tmp}/empty.json"], "holds no benchmark with a GFLOP/s figure"),
+    (["--rate-from", "{tmp}/odd.json"], "holds no benchmark with a GFLOP/s figure"),
     (["--rate-from", "{bench}", "--rate-variant", "fp64"], "accepted: channels_last, harness_fp32"),
     (["--rate-from", "{bench}", "--sustained-tflops", "3"], "--rate-from alone"),
     (["--strategy", "nope"], "unknown strategy 'nope'"),
@@ -181,6 +182,7 @@ def test_run_dry_run_prints_the_estimate_and_writes_nothing(tmp_path, capsys):
 def test_estimate_bad_input_is_one_line(args, fragment, results, bench_json, tmp_path):
     (tmp_path / "not.json").write_text("{oops")
     (tmp_path / "empty.json").write_text('{"benchmarks": []}')
+    (tmp_path / "odd.json").write_text('{"benchmarks": [{"name": ["x"], "extra_info": 3}], "machine_info": []}')
     args = [str(a).format(tmp=tmp_path, bench=bench_json) for a in args]
     refused(["estimate", *args, *SMOKE, "--results-dir", results / "runs"], results, fragment)
 
@@ -234,3 +236,13 @@ def test_a_run_without_a_final_training_gives_no_rate(results, tmp_path):
             "records no final training")
     refused(["estimate", *SMOKE, "--rate-from", tmp_path, "--results-dir", results / "runs"], results,
             "has no metrics.json")
+
+
+def test_a_benchmark_file_with_odd_machine_info_still_gives_its_rate(bench_json, tmp_path, capsys):
+    data = json.loads(bench_json.read_text())
+    data["machine_info"] = ["not", "a", "mapping"]
+    odd = tmp_path / "odd-machine.json"
+    odd.write_text(json.dumps(data))
+    report = cli_json(["estimate", *SMOKE, "--rate-from", odd], capsys)
+    assert report["rate"]["sustained_tflops"] == pytest.approx(0.1205)
+    assert report["device"].startswith("the benchmarked machine")
