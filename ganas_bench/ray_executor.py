@@ -6,6 +6,9 @@ for a GPU; `--device auto` / `cuda` then picks the one it was given. Workers run
 when it exists on their node (a shared file system), so relative paths such as `results/runs` mean the same there;
 elsewhere give absolute paths that every node can reach.
 
+Every worker must run the driver's ganas_bench code (the same code fingerprint): one probe task before the jobs and
+each job itself check it, and a worker with other code is refused with one message (`check_same_code`).
+
 Worker death is retried by the driver, not by Ray's own `max_retries`: Ray retries silently, and a retry must be
 recorded in the run (see `executors.RunDirRecorder`). Tasks are submitted with `max_retries=0`; a task whose worker
 died (`WorkerCrashedError`, `NodeDiedError`, Ray's `OutOfMemoryError`, ...) is submitted again up to `retries` times.
@@ -31,10 +34,31 @@ def _worker_died_errors() -> tuple[type, ...]:
     return tuple(getattr(rex, n) for n in names if hasattr(rex, n))
 
 
-def _run_in_worker(fn, job, shared, threads: int, cwd: str):
-    """What every task runs: the driver's thread count and working directory, then the job."""
+def _worker_code() -> tuple[str, str]:
+    """The fingerprint of the ganas_bench code this process imported, and where it was imported from."""
+    import ganas_bench
+
+    from .runs.identity import code_fingerprint
+
+    return code_fingerprint(), os.path.dirname(ganas_bench.__file__)
+
+
+def check_same_code(driver: tuple[str, str], worker: tuple[str, str]) -> None:
+    """Refuse a worker that imported other ganas_bench code than the driver runs. Ray puts the driver's working
+    directory on its workers' import path ahead of the installed packages, so a driver started in another checkout
+    of ganas_bench would otherwise run that checkout's code in its tasks, silently (the matrix of 2026-12-03 did)."""
+    if worker[0] != driver[0]:
+        raise UserError(f"a Ray worker runs other ganas_bench code (fingerprint {worker[0]}, from {worker[1]}) than "
+                        f"this command (fingerprint {driver[0]}, from {driver[1]}); Ray's workers import from the "
+                        "working directory first: start the command from a folder that holds no other ganas_bench "
+                        "checkout (or from the checkout you installed), and install the same code on every node")
+
+
+def _run_in_worker(fn, job, shared, threads: int, cwd: str, driver_code: tuple[str, str]):
+    """What every task runs: the same-code check, the driver's thread count and working directory, then the job."""
     import torch
 
+    check_same_code(driver_code, _worker_code())
     torch.set_num_threads(threads)
     if cwd and os.path.isdir(cwd):
         os.chdir(cwd)
@@ -75,6 +99,11 @@ class RayExecutor:
         else:  # a local cluster for this process; it ends with it
             ray.init(num_cpus=self.cluster_cpus, include_dashboard=False, log_to_driver=False)
 
+    @staticmethod
+    def driver_code() -> tuple[str, str]:
+        """What every worker must run: this process's ganas_bench code (fingerprint, folder)."""
+        return _worker_code()
+
     @property
     def parallelism(self) -> int:
         """How many tasks the cluster can run at once with these per-task requests (at least 1)."""
@@ -97,13 +126,15 @@ class RayExecutor:
         on_retry, on_failure = on_retry or recorder.on_retry, on_failure or recorder.on_failure
         jobs = list(jobs)
         self._connect()
+        driver_code = self.driver_code()
+        check_same_code(driver_code, ray.get(ray.remote(_worker_code).options(num_cpus=0).remote()))  # before any job
         remote = ray.remote(_run_in_worker).options(num_cpus=self.task_cpus, num_gpus=self.task_gpus, max_retries=0)
         shared_ref = ray.put(shared) if shared is not None else None
         threads, cwd = max(1, int(self.task_cpus)), os.getcwd()
         died = _worker_died_errors()
 
         def submit(index: int):
-            return remote.remote(fn, jobs[index], shared_ref, threads, cwd)
+            return remote.remote(fn, jobs[index], shared_ref, threads, cwd, driver_code)
 
         pending = {submit(i): i for i in range(len(jobs))}
         attempts = [0] * len(jobs)

@@ -124,3 +124,48 @@ def test_a_run_directory_its_killed_worker_had_only_just_created_is_cleared_for_
     (tmp_path / "fresh" / ".lock").touch()  # mkdir and lock done, run.json not yet written: no run to continue
     assert RayExecutor(task_cpus=1, retries=1).map(die_first_times, [KillJob(str(tmp_path), "fresh", 1, 5)]) == [5]
     assert not (tmp_path / "fresh").exists()
+
+
+def test_a_worker_running_other_ganas_bench_code_is_refused_before_any_job(cluster, tmp_path, monkeypatch):
+    ran = tmp_path / "ran"
+    monkeypatch.setattr(RayExecutor, "driver_code", staticmethod(lambda: ("000000000000", "/another/checkout")))
+    with pytest.raises(UserError, match=r"a Ray worker runs other ganas_bench code \(fingerprint [0-9a-f]{12}, from "
+                                        r".*\) than this command \(fingerprint 000000000000, from /another/checkout\)"):
+        RayExecutor(task_cpus=1).map(touch, [str(ran)])
+    assert not ran.exists()  # refused by the probe, before the job
+
+
+def test_each_job_checks_its_worker_runs_the_drivers_code():
+    from ganas_bench.ray_executor import _run_in_worker, _worker_code
+
+    assert _run_in_worker(square_after, (3, 0.0), None, 1, "", _worker_code()) == 9
+    with pytest.raises(UserError, match="other ganas_bench code"):
+        _run_in_worker(square_after, (3, 0.0), None, 1, "", ("000000000000", "/another/checkout"))
+
+
+def touch(path):
+    open(path, "w").close()
+
+
+@pytest.mark.slow
+def test_a_command_started_in_another_checkout_is_refused_not_run_with_that_checkouts_code(tmp_path):
+    """The real case: the installed ganas_bench drives, the working directory holds a changed copy of it."""
+    import shutil
+    import subprocess
+
+    import ganas_bench
+
+    other = tmp_path / "other-checkout"
+    shutil.copytree(os.path.dirname(ganas_bench.__file__), other / "ganas_bench",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    with open(other / "ganas_bench" / "cost.py", "a") as f:
+        f.write("# a change the driver does not have\n")
+    driver = tmp_path / "driver.py"  # outside `other`: the driver itself imports the installed package
+    driver.write_text("from ganas_bench.ray_executor import RayExecutor\n"
+                      "from ganas_bench.errors import UserError\n"
+                      "try:\n"
+                      "    RayExecutor(task_cpus=1, cluster_cpus=1).map(abs, [-1])\n"
+                      "except UserError as exc:\n"
+                      "    print('REFUSED', exc)\n")
+    out = subprocess.run([sys.executable, str(driver)], cwd=other, capture_output=True, text=True, timeout=300)
+    assert f"from {other / 'ganas_bench'}" in out.stdout and out.stdout.startswith("REFUSED"), out.stdout + out.stderr
