@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 2
 PYTEST := $(PY) -m pytest tests -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: install run test test-slow bench tables repro reference matrix matrix-tables clean
+.PHONY: install run test test-slow bench tables repro reference matrix matrix-tables study study-tables clean
 
 install: $(STAMP)
 
@@ -44,7 +44,19 @@ MATRIX_DIR ?= results/matrix/tiny
 matrix: $(STAMP)
 	$(BIN)/ganas-bench matrix --profile tiny --seeds 0-4 --results-dir $(MATRIX_DIR) --executor $(MATRIX_EXECUTOR)
 
-matrix-tables: $(STAMP)
+matrix-# The proxy studies behind the README's proxy table: both spaces on tiny, 24 architectures x 2 training seeds each. Their
+# records are committed under results/studies (weights are not), so `make study` skips what is there and continues
+# the rest; `make study-tables` writes results/studies/readme_tiny.md from them.
+STUDY_EXECUTOR ?= ray
+study: $(STAMP)
+	$(BIN)/ganas-bench study proxy --profile tiny --space autogan --n 24 --executor $(STUDY_EXECUTOR)
+	$(BIN)/ganas-bench study proxy --profile tiny --space adversarialnas --n 24 --executor $(STUDY_EXECUTOR)
+	$(BIN)/ganas-bench study tables
+
+study-tables: $(STAMP)
+	$(BIN)/ganas-bench study tables
+
+tables: $(STAMP)
 	$(BIN)/ganas-bench tables --runs-dir $(MATRIX_DIR) --out results/matrix/tables
 
 tables: $(STAMP)

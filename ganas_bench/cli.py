@@ -428,6 +428,20 @@ def study_proxy(space, n_archs, train_seeds, study_train_iters, out, executor, r
                f"[{rho['ci95'][0]:.3f}, {rho['ci95'][1]:.3f}] (95% bootstrap CIs)")
 
 
+@study.command("tables")
+@click.option("--out", "studies_dir", default="results/studies", show_default=True,
+              type=SafePath(file_okay=False, exists=True), help="folder of study directories")
+def study_tables(studies_dir):
+    """readme_<profile>.md from every <study>/study.json in the folder (the README's proxy-study table)."""
+    from .tables.proxy_table import write_readme_tables
+
+    written = write_readme_tables(studies_dir)
+    if not written:
+        raise UserError(f"no study.json in any folder of {studies_dir}; run `ganas-bench study proxy` first")
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
 @cli.command("eval")
 @click.argument("run_dir", type=SafePath(file_okay=False))
 @click.option("--n-fake", type=int, default=None, help="generated samples [default: the run's n_fake]")

@@ -7,15 +7,17 @@
    N gets the IS proxy on the shared weights (one `run --strategy random --search-only` with random_candidates = N).
    A candidate the proxy fails (collapsed or NaN output) is counted (`proxy_failed`) and not trained.
 2. Each architecture is trained alone (the profile's final-training recipe, cut to `train_iters`) with `train_seeds`
-   seeds and evaluated (FID, one evaluation seed).
+   seeds and evaluated (FID, one evaluation seed). A training that diverges (NaN/Inf loss) is a result: it ranks
+   below every FID, and a resume does not try it again.
 3. Rank agreement between proxy score and stand-alone FID (mean over the training seeds): Kendall's tau and Spearman's
    rho of (proxy score, -FID), so +1 means the proxy orders architectures exactly as training them does, 0 means it
    says nothing, each with a 95% bootstrap CI over architectures (scipy.stats.bootstrap, paired, percentile, 2,000
    resamples, seeded). The agreement between the two training seeds' FIDs (Spearman) is the ceiling any proxy can
-   reach with this training noise.
+   reach with this training noise (also with bootstrap CIs).
 
 Everything is a run directory under `<out>/<study>/` (search/ and train/), so the same command continues a killed study:
-finished runs are skipped, unfinished ones resumed. The result is `study.json` and `proxy_vs_fid.png` there.
+finished runs are skipped, unfinished ones resumed. The result is `study.json` and `proxy_vs_fid.png` there;
+`ganas-bench study tables` (tables/proxy_table.py) turns the studies of a folder into the README's table.
 """
 from __future__ import annotations
 
@@ -47,16 +49,42 @@ class TrainJob:
 
 
 def train_job(job: TrainJob) -> dict:
-    """Train (or continue, or skip when finished) one architecture; returns its metrics."""
+    """Train (or continue, or skip when finished) one architecture; returns its metrics, or DIVERGED when its training
+    met a NaN/Inf loss (now or in an earlier attempt: a resume would meet it again)."""
     from .commands import command_resume, command_train
     from .config import make_config
+    from .runs.rundir import RunFailed
 
     path = Path(job.results_dir) / job.run_name
-    if path.exists():
-        metrics = read_metrics(path)
-        return metrics if metrics is not None else command_resume(str(path)).metrics
-    cfg = make_config(file_values=job.config)
-    return command_train(cfg, Genotype.from_dict(job.genotype).to_json(), job.run_name).metrics
+    try:
+        if path.exists():
+            metrics = read_metrics(path)
+            if metrics is not None:
+                return metrics
+            if _diverged_before(path):
+                return dict(DIVERGED)
+            return command_resume(str(path)).metrics
+        cfg = make_config(file_values=job.config)
+        return command_train(cfg, Genotype.from_dict(job.genotype).to_json(), job.run_name).metrics
+    except RunFailed as exc:
+        if exc.reason.startswith(DIVERGED_REASON):
+            return dict(DIVERGED)
+        raise
+
+
+#: A stand-alone training that diverged: it ranks below every finite FID (its FID counts as +inf) rather than being
+#: dropped, which would hide the architectures training cannot handle.
+DIVERGED = {"fid": math.inf, "diverged": True}
+DIVERGED_REASON = "DivergedError"
+
+
+def _diverged_before(path: Path) -> bool:
+    """Whether the run's run.json records a failure by divergence."""
+    try:
+        status = RunDir.open(path).read_json("run.json")
+    except (OSError, UserError, ValueError):
+        return False
+    return status.get("status") == "failed" and str(status.get("reason", "")).startswith(DIVERGED_REASON)
 
 
 def study_name(cfg: Config, space: str, n: int, train_iters: int, train_seeds: int) -> str:
@@ -92,19 +120,29 @@ def run_study(cfg: Config, space: str, n: int, train_iters: int, train_seeds: in
     echo(f"study {folder}: {len(jobs)} stand-alone trainings ({done} finished)")
 
     def report(index, metrics):
-        echo(f"[{index + 1}/{len(jobs)}] {jobs[index].run_name}: FID {metrics['fid']:.2f}")
+        outcome = "diverged (ranked last)" if metrics.get("diverged") else f"FID {metrics['fid']:.2f}"
+        echo(f"[{index + 1}/{len(jobs)}] {jobs[index].run_name}: {outcome}")
 
     results = executor.map(train_job, jobs, on_result=report)
     fids = np.array([[r["fid"] for r in results[i * train_seeds:(i + 1) * train_seeds]] for i in range(len(scored))])
     summary = analyse([s for _, s in scored], fids)
     summary.update(space=space, n=n, proxy_failed=failed, profile=cfg.profile, seed=cfg.seed, train_iters=train_iters,
-                   train_seeds=train_seeds, proxy_samples=cfg.proxy_samples, n_fake=cfg.n_fake,
+                   train_seeds=train_seeds, proxy_samples=cfg.proxy_samples, n_fake=cfg.n_fake, dataset=cfg.dataset,
+                   backbone=cfg.backbone, devices=sorted({_device(r) for r in results if not r.get("diverged")}),
                    budget_d_steps=sum(cfg.stage_iters) * cfg.shared_steps,
-                   architectures=[{"genotype": g.to_dict(), "proxy": s, "fid": list(map(float, f))}
+                   trainings_diverged=int(np.isinf(fids).sum()),
+                   architectures=[{"genotype": g.to_dict(), "proxy": s,
+                                   "fid": [float(v) if math.isfinite(v) else None for v in f],
+                                   "diverged": [bool(np.isinf(v)) for v in f]}
                                   for (g, s), f in zip(scored, fids)])
     atomic_write_json(folder / "study.json", summary)
     _plot(summary, folder / "proxy_vs_fid.png")
     return summary
+
+
+def _device(metrics: dict) -> str:
+    """Where a training ran, as its cost record names it ("cpu x1 threads", a GPU's name)."""
+    return str(metrics.get("cost", {}).get("train", {}).get("device") or "not recorded")
 
 
 def _proxy_scores(search_dir: Path) -> tuple[list[tuple[Genotype, float]], int]:
@@ -115,23 +153,33 @@ def _proxy_scores(search_dir: Path) -> tuple[list[tuple[Genotype, float]], int]:
 
 
 def analyse(proxy: list[float | None], fids: np.ndarray) -> dict:
-    """Rank agreement of proxy scores with stand-alone FIDs (rows: architectures, columns: training seeds)."""
+    """Rank agreement of proxy scores with stand-alone FIDs (rows: architectures, columns: training seeds; +inf is a
+    diverged training, ranked last; an architecture the proxy could not score is left out)."""
+    mean_fid = fids.mean(axis=1)
+    keep = np.array([p is not None and math.isfinite(p) for p in proxy]) & ~np.isnan(mean_fid)
+    x = np.array([p for p, k in zip(proxy, keep) if k], dtype=float)
+    out = {"architectures_used": int(keep.sum()), "architectures_dropped": int((~keep).sum()),
+           **rank_agreement(x, -mean_fid[keep])}
+    if fids.shape[1] >= 2:
+        both = ~np.isnan(fids[:, 0]) & ~np.isnan(fids[:, 1])
+        out["training_seed_agreement"] = rank_agreement(fids[both, 0], fids[both, 1])
+    return out
+
+
+def rank_agreement(x: np.ndarray, y: np.ndarray) -> dict:
+    """Kendall's tau and Spearman's rho of paired samples, each with its p-value and 95% bootstrap CI (paired
+    resampling of the pairs, percentile, seeded). The interval is NaN when some resample has no spread in x or y (no
+    rank correlation exists there): only with ties or a handful of points, not with continuous scores at N=24."""
     from scipy import stats
 
-    mean_fid = fids.mean(axis=1)
-    keep = np.array([p is not None and math.isfinite(p) for p in proxy]) & np.isfinite(mean_fid)
-    x = np.array([p for p, k in zip(proxy, keep) if k], dtype=float)
-    y = -mean_fid[keep]
-    out = {"architectures_used": int(keep.sum()), "architectures_dropped": int((~keep).sum())}
+    out = {}
     for name, fn in (("kendall_tau", stats.kendalltau), ("spearman_rho", stats.spearmanr)):
-        value = float(fn(x, y).statistic)
+        result = fn(x, y)
         ci = stats.bootstrap((x, y), lambda a, b: fn(a, b).statistic, paired=True, vectorized=False,
                              n_resamples=BOOTSTRAP_RESAMPLES, method="percentile",
                              random_state=np.random.default_rng(BOOTSTRAP_SEED)).confidence_interval
-        out[name] = {"value": value, "ci95": [float(ci.low), float(ci.high)], "p_value": float(fn(x, y).pvalue)}
-    if fids.shape[1] >= 2:
-        both = np.isfinite(fids[:, 0]) & np.isfinite(fids[:, 1])
-        out["training_seed_agreement_spearman"] = float(stats.spearmanr(fids[both, 0], fids[both, 1]).statistic)
+        out[name] = {"value": float(result.statistic), "ci95": [float(ci.low), float(ci.high)],
+                     "p_value": float(result.pvalue)}
     return out
 
 
@@ -143,15 +191,23 @@ def _plot(summary: dict, path: Path) -> None:
 
     rows = [a for a in summary["architectures"] if a["proxy"] is not None]
     fig, ax = plt.subplots(figsize=(5, 4))
-    for a in rows:
-        ax.plot([a["proxy"]] * len(a["fid"]), a["fid"], color="0.7", lw=1)
-        ax.scatter([a["proxy"]], [np.mean(a["fid"])], color="C0", s=18)
+    for a in rows:  # grey: the training seeds' FIDs; blue: their mean (an architecture with a diverged seed: none)
+        finite = [f for f in a["fid"] if f is not None]
+        ax.plot([a["proxy"]] * len(finite), finite, color="0.7", lw=1)
+        if len(finite) == len(a["fid"]):
+            ax.scatter([a["proxy"]], [np.mean(finite)], color="C0", s=18)
+    ax.set_yscale("log")  # tiny's outcomes are bimodal: FIDs of tens next to collapses above 1,000
     tau, rho = summary["kendall_tau"], summary["spearman_rho"]
     ax.set_xlabel(f"supernet proxy: IS of the shared G ({summary['proxy_samples']} samples)")
-    ax.set_ylabel(f"stand-alone FID ({summary['train_iters']} G iterations, n_fake {summary['n_fake']})")
-    ax.set_title(f"{summary['space']}, profile {summary['profile']}: n={summary['architectures_used']}, "
+    diverged = summary.get("trainings_diverged", 0)
+    ax.set_ylabel(f"stand-alone FID, log scale ({summary['train_iters']} G iterations"
+                  + (f"; {diverged} diverged, not drawn)" if diverged else ")"))
+    where = " · ".join([f"profile {summary['profile']}", str(summary.get("dataset", "dataset not recorded")),
+                        f"n_fake {summary['n_fake']:,}", str(summary.get("backbone", "backbone not recorded")),
+                        "device " + ", ".join(summary.get("devices") or ["not recorded"])])
+    ax.set_title(f"proxy vs stand-alone FID, {summary['space']}: n={summary['architectures_used']}, "
                  f"tau {tau['value']:.2f} [{tau['ci95'][0]:.2f}, {tau['ci95'][1]:.2f}], "
-                 f"rho {rho['value']:.2f}", fontsize=8)
+                 f"rho {rho['value']:.2f} [{rho['ci95'][0]:.2f}, {rho['ci95'][1]:.2f}]\n{where}", fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

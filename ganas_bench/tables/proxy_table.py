@@ -1,0 +1,118 @@
+"""The proxy studies (`ganas-bench study proxy`) of one profile as the README shows them: per space, the rank agreement
+between the weight-sharing proxy and stand-alone FID with its 95% bootstrap intervals, the ceiling set by training
+noise, what the proxy's own pick scored, and a verdict that calls an agreement only when its interval excludes 0.
+
+Made by `ganas-bench study tables` into `<studies dir>/readme_<profile>.md` from every `<study>/study.json` there.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import UserError
+from ..runs.rundir import read_json
+from .writers import markdown
+
+STUDY_FILE = "study.json"
+PLOT_FILE = "proxy_vs_fid.png"
+
+
+def load_studies(studies_dir: str | Path) -> list[dict]:
+    """Every study.json under `studies_dir` (one level down), each with `folder` (its directory's name) added."""
+    studies = []
+    for path in sorted(Path(studies_dir).glob(f"*/{STUDY_FILE}")):
+        data = read_json(path)
+        if not isinstance(data, dict) or not {"space", "profile", "kendall_tau", "spearman_rho"} <= data.keys():
+            raise UserError(f"{path} is not a proxy study's {STUDY_FILE}")
+        studies.append({**data, "folder": path.parent.name})
+    return studies
+
+
+def interval_text(stat: dict | None) -> str:
+    """"value [low, high], p=..." of one rank correlation."""
+    if not stat:
+        return ""
+    low, high = stat["ci95"]
+    return f"{stat['value']:+.2f} [{low:+.2f}, {high:+.2f}], p={stat['p_value']:.2g}"
+
+
+def verdict(study: dict) -> str:
+    """An agreement is called only when Kendall's tau has p < 0.05 and its 95% bootstrap interval excludes 0."""
+    tau = study["kendall_tau"]
+    low, high = tau["ci95"]
+    n = study["architectures_used"]
+    if tau["p_value"] < 0.05 and (low > 0 or high < 0):
+        direction = "ranks architectures as training them alone does" if low > 0 else \
+            "ranks architectures in reverse of training them alone"
+        return f"the proxy {direction} (tau {tau['value']:+.2f}, interval excludes 0, n={n})"
+    return (f"no evidence that the proxy ranks architectures at this budget (tau {tau['value']:+.2f}, its 95% interval "
+            f"includes 0, n={n})")
+
+
+def proxy_pick(study: dict) -> str:
+    """Where the architecture the proxy scores best lands by stand-alone FID (mean over training seeds; a diverged
+    training counts as the worst): what a search that trusts the proxy would have picked."""
+    rows = [a for a in study["architectures"] if a["proxy"] is not None and math.isfinite(a["proxy"])]
+    if not rows:
+        return ""
+
+    def mean_fid(a: dict) -> float:
+        return math.inf if any(f is None for f in a["fid"]) else sum(a["fid"]) / len(a["fid"])
+
+    best = max(rows, key=lambda a: a["proxy"])
+    rank = 1 + sum(mean_fid(a) < mean_fid(best) for a in rows)
+    shown = "diverged" if math.isinf(mean_fid(best)) else f"FID {mean_fid(best):.1f}"
+    return f"{shown}, rank {rank} of {len(rows)}"
+
+
+def readme_text(studies: list[dict], profile: str, studies_dir: str = "results/studies") -> str:
+    """The studies of `profile` as Markdown (one row per space; several studies of a space each get a row)."""
+    mine = sorted((s for s in studies if s["profile"] == profile), key=lambda s: (s["space"], s["folder"]))
+    lines = [f"#### Profile `{profile}`: does the weight-sharing proxy rank architectures like training them alone?", ""]
+    if not mine:
+        return "\n".join(lines + [f"No proxy study of profile `{profile}` has been committed yet.", ""])
+    table = pd.DataFrame([{
+        "space": s["space"],
+        "architectures": f"{s['architectures_used']} of {s['n']}" + (
+            f" ({s['proxy_failed']} failed the proxy)" if s.get("proxy_failed") else ""),
+        "trainings": f"{s['train_seeds']} seeds x {s['train_iters']} G iterations"
+                     + (f", {s['trainings_diverged']} diverged" if s.get("trainings_diverged") else ""),
+        "Kendall tau [95% CI]": interval_text(s["kendall_tau"]),
+        "Spearman rho [95% CI]": interval_text(s["spearman_rho"]),
+        "seed vs seed rho [95% CI]": interval_text((s.get("training_seed_agreement") or {}).get("spearman_rho")),
+        "proxy's pick": proxy_pick(s),
+    } for s in mine])
+    lines += [markdown(table), ""]
+    lines += [f"- {s['space']}: {verdict(s)}; scatter plot: [{s['folder']}/{PLOT_FILE}]"
+              f"({studies_dir}/{s['folder']}/{PLOT_FILE})" for s in mine]
+    first = mine[0]
+    lines += ["", f"- Proxy: IS of the shared supernet G set to each architecture ({first['proxy_samples']:,} samples), "
+              f"after the weight-sharing training of the random strategy ({first['budget_d_steps']:,} D steps of "
+              "uniformly drawn architectures), exactly as the strategies rank candidates. Stand-alone: each "
+              "architecture trained from scratch with the profile's recipe cut short, FID of "
+              f"{first['n_fake']:,} samples ({first.get('backbone', 'backbone not recorded')}), mean over the "
+              "training seeds.",
+              "- tau and rho are of (proxy score, -FID): +1 is the proxy ordering architectures exactly as training "
+              "them does, 0 is no relation. 95% intervals: bootstrap over architectures (scipy.stats.bootstrap, "
+              "paired, percentile, 2,000 resamples, seeded); p: scipy's test of no association. A training that "
+              "diverged ranks below every FID; an architecture the proxy could not score is left out.",
+              "- seed vs seed rho: the Spearman agreement between the two training seeds' FIDs over the same "
+              "architectures, the most any proxy could reach with this much training noise.",
+              "- proxy's pick: the stand-alone FID of the architecture the proxy scores best, and its rank among the "
+              "study's architectures (1 is the best by training): what a search that trusts the proxy would pick.", ""]
+    return "\n".join(lines)
+
+
+def write_readme_tables(studies_dir: str | Path) -> list[Path]:
+    """`readme_<profile>.md` in `studies_dir` for every profile with a study there; returns the files written."""
+    from ..runs.rundir import atomic_write_bytes
+
+    studies = load_studies(studies_dir)
+    written = []
+    for profile in sorted({s["profile"] for s in studies}):
+        path = Path(studies_dir) / f"readme_{profile}.md"
+        atomic_write_bytes(path, readme_text(studies, profile).encode())
+        written.append(path)
+    return written
