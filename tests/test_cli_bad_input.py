@@ -423,3 +423,13 @@ def test_repro_checks_every_reference_before_running_any(results, record, fragme
         record = {**json.loads(REFERENCE.read_text()), "seed_group": {"seeds": [0, 1], "metrics": {"fid": [1.0, 2.0]}}}
     (folder / "zz.json").write_text(json.dumps(record))
     refused(["repro", "--references", folder], results, "zz.json", fragment)
+
+
+def test_study_tables_without_a_study_or_with_a_damaged_one_is_one_line(results):
+    refused(["study", "tables", "--out", results / "runs"], results, "no study.json in any folder of")
+    refused(["study", "tables", "--out", results / "absent"], results, "does not exist")
+    (results / "runs" / "s").mkdir()
+    (results / "runs" / "s" / "study.json").write_text('{"space": "autogan"}')
+    refused(["study", "tables", "--out", results / "runs"], results, "is not a proxy study's study.json")
+    (results / "runs" / "s" / "study.json").write_text('{"space": ')
+    refused(["study", "tables", "--out", results / "runs"], results, "is not readable JSON")

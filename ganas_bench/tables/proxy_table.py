@@ -24,10 +24,26 @@ def load_studies(studies_dir: str | Path) -> list[dict]:
     studies = []
     for path in sorted(Path(studies_dir).glob(f"*/{STUDY_FILE}")):
         data = read_json(path)
-        if not isinstance(data, dict) or not {"space", "profile", "kendall_tau", "spearman_rho"} <= data.keys():
-            raise UserError(f"{path} is not a proxy study's {STUDY_FILE}")
+        if not _well_formed(data):
+            raise UserError(f"{path} is not a proxy study's {STUDY_FILE} (written by `ganas-bench study proxy`)")
         studies.append({**data, "folder": path.parent.name})
     return studies
+
+
+REQUIRED = {"space": str, "profile": str, "n": int, "architectures_used": int, "train_seeds": int, "train_iters": int,
+            "proxy_samples": int, "budget_d_steps": int, "n_fake": int, "architectures": list,
+            "kendall_tau": dict, "spearman_rho": dict}
+
+
+def _well_formed(data) -> bool:
+    """Every field the table reads, of its type; each correlation with value, ci95 and p_value; each architecture
+    with proxy and fid."""
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), t) for k, t in REQUIRED.items()):
+        return False
+    stats_ok = all(isinstance(data[k].get("ci95"), list) and len(data[k]["ci95"]) == 2
+                   and {"value", "p_value"} <= data[k].keys() for k in ("kendall_tau", "spearman_rho"))
+    return stats_ok and all(isinstance(a, dict) and "proxy" in a and isinstance(a.get("fid"), list)
+                            for a in data["architectures"])
 
 
 def interval_text(stat: dict | None) -> str:
