@@ -22,6 +22,7 @@ finished runs are skipped, unfinished ones resumed. The result is `study.json` a
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +88,13 @@ def _diverged_before(path: Path) -> bool:
     return status.get("status") == "failed" and str(status.get("reason", "")).startswith(DIVERGED_REASON)
 
 
+def eta_text(elapsed: float, trained: int, left: int) -> str:
+    """"; ETA n min" from the wall time the trainings of this call took so far (parallel ones included)."""
+    if not left or not trained:
+        return ""
+    return f"; ETA {elapsed / trained * left / 60:.0f} min ({left} left)"
+
+
 def study_name(cfg: Config, space: str, n: int, train_iters: int, train_seeds: int) -> str:
     key = experiment_hash({**cfg.to_dict(), "study": [space, n, train_iters, train_seeds]})[:8]
     return f"proxy-{space}-{cfg.profile}-n{n}-s{cfg.seed}-{key}"
@@ -116,12 +124,15 @@ def run_study(cfg: Config, space: str, n: int, train_iters: int, train_seeds: in
     jobs = [TrainJob(train_cfg.replace(seed=cfg.seed + t).to_dict(), g.to_dict(), f"a{i:02d}-t{t}",
                      str(folder / "train"))
             for i, (g, _) in enumerate(scored) for t in range(train_seeds)]
-    done = sum(is_finished(Path(j.results_dir) / j.run_name) for j in jobs)
-    echo(f"study {folder}: {len(jobs)} stand-alone trainings ({done} finished)")
+    finished_before = {i for i, j in enumerate(jobs) if is_finished(Path(j.results_dir) / j.run_name)}
+    echo(f"study {folder}: {len(jobs)} stand-alone trainings ({len(finished_before)} finished)")
+    started, landed = time.monotonic(), set()
 
     def report(index, metrics):
+        landed.add(index)
         outcome = "diverged (ranked last)" if metrics.get("diverged") else f"FID {metrics['fid']:.2f}"
-        echo(f"[{index + 1}/{len(jobs)}] {jobs[index].run_name}: {outcome}")
+        echo(f"[{index + 1}/{len(jobs)}] {jobs[index].run_name}: {outcome}"
+             f"{eta_text(time.monotonic() - started, len(landed - finished_before), len(jobs) - len(landed))}")
 
     results = executor.map(train_job, jobs, on_result=report)
     fids = np.array([[r["fid"] for r in results[i * train_seeds:(i + 1) * train_seeds]] for i in range(len(scored))])

@@ -139,3 +139,11 @@ def test_a_study_scores_trains_reports_and_skips_what_it_has_when_given_again(tm
 
 def test_the_table_says_when_no_study_of_the_profile_is_there():
     assert "No proxy study of profile `tiny`" in readme_text([], "tiny")
+
+
+def test_the_eta_counts_only_trainings_of_this_call():
+    from ganas_bench.proxy_study import eta_text
+
+    assert eta_text(600.0, 2, 10) == "; ETA 50 min (10 left)"
+    assert eta_text(600.0, 0, 10) == ""  # only finished ones were skipped so far: no rate yet
+    assert eta_text(600.0, 2, 0) == ""
