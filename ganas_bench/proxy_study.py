@@ -79,6 +79,22 @@ DIVERGED = {"fid": math.inf, "diverged": True}
 DIVERGED_REASON = "DivergedError"
 
 
+def check_unfinished(jobs: list[TrainJob]) -> None:
+    """Every training to continue must be this study's training of that architecture, and resumable (each file its
+    resume reads): a damaged or foreign directory is refused before any training starts, not after the others ran."""
+    from .commands import check_resume
+
+    for job in jobs:
+        path = Path(job.results_dir) / job.run_name
+        if not path.exists() or is_finished(path) or _diverged_before(path):
+            continue
+        info = RunDir.open(path).read_json("run.json")
+        if info.get("command") != "train" or info.get("genotype") != job.genotype:
+            raise UserError(f"run directory {str(path)!r} holds another run than this study's training of "
+                            f"{job.run_name}; move it away to continue the study")
+        check_resume(str(path))
+
+
 def _diverged_before(path: Path) -> bool:
     """Whether the run's run.json records a failure by divergence."""
     try:
@@ -124,6 +140,7 @@ def run_study(cfg: Config, space: str, n: int, train_iters: int, train_seeds: in
     jobs = [TrainJob(train_cfg.replace(seed=cfg.seed + t).to_dict(), g.to_dict(), f"a{i:02d}-t{t}",
                      str(folder / "train"))
             for i, (g, _) in enumerate(scored) for t in range(train_seeds)]
+    check_unfinished(jobs)
     finished_before = {i for i, j in enumerate(jobs) if is_finished(Path(j.results_dir) / j.run_name)}
     echo(f"study {folder}: {len(jobs)} stand-alone trainings ({len(finished_before)} finished)")
     started, landed = time.monotonic(), set()

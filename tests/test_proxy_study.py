@@ -147,3 +147,22 @@ def test_the_eta_counts_only_trainings_of_this_call():
     assert eta_text(600.0, 2, 10) == "; ETA 50 min (10 left)"
     assert eta_text(600.0, 0, 10) == ""  # only finished ones were skipped so far: no rate yet
     assert eta_text(600.0, 2, 0) == ""
+
+
+def test_a_foreign_or_damaged_training_directory_is_refused_before_any_training(tmp_path):
+    from ganas_bench.errors import UserError
+    from ganas_bench.proxy_study import check_unfinished
+
+    genotype = {"space": "autogan", "choices": [0] * 14}
+    job = TrainJob(make_config(profile="smoke").to_dict(), genotype, "a00-t0", str(tmp_path))
+    run = tmp_path / "a00-t0"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({"command": "train", "status": "running",
+                                              "genotype": {"space": "autogan", "choices": [1] * 14}}))
+    with pytest.raises(UserError, match="holds another run than this study's training of a00-t0"):
+        check_unfinished([job])
+    (run / "run.json").write_text(json.dumps({"command": "train", "status": "running", "genotype": genotype}))
+    with pytest.raises(UserError, match="config.json"):  # the resume would need it: refused now, not mid-study
+        check_unfinished([job])
+    (run / "run.json").write_text(json.dumps({"status": "failed", "reason": "DivergedError: loss nan"}))
+    check_unfinished([job])  # a diverged one is not resumed, so nothing of it is read
