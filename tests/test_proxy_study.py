@@ -166,3 +166,11 @@ def test_a_foreign_or_damaged_training_directory_is_refused_before_any_training(
         check_unfinished([job])
     (run / "run.json").write_text(json.dumps({"status": "failed", "reason": "DivergedError: loss nan"}))
     check_unfinished([job])  # a diverged one is not resumed, so nothing of it is read
+
+
+def test_a_statistic_without_an_interval_is_said_to_be_one_not_printed_as_nan():
+    from ganas_bench.tables.proxy_table import interval_text
+
+    two = {**analyse([1.0, 2.0], fids_for([80, 40])), "architectures": []}
+    assert interval_text(two["kendall_tau"]) == "+1.00 (no interval: too few architectures)"
+    assert verdict(two) == "too few architectures to tell (n=2)"

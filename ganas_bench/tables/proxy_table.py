@@ -51,7 +51,13 @@ def interval_text(stat: dict | None) -> str:
     if not stat:
         return ""
     low, high = stat["ci95"]
+    if not _finite(stat["value"], low, high, stat["p_value"]):
+        return f"{stat['value']:+.2f} (no interval: too few architectures)"
     return f"{stat['value']:+.2f} [{low:+.2f}, {high:+.2f}], p={stat['p_value']:.2g}"
+
+
+def _finite(*values) -> bool:
+    return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
 
 
 def verdict(study: dict) -> str:
@@ -59,6 +65,8 @@ def verdict(study: dict) -> str:
     tau = study["kendall_tau"]
     low, high = tau["ci95"]
     n = study["architectures_used"]
+    if not _finite(tau["value"], low, high, tau["p_value"]):
+        return f"too few architectures to tell (n={n})"
     if tau["p_value"] < 0.05 and (low > 0 or high < 0):
         direction = "ranks architectures as training them alone does" if low > 0 else \
             "ranks architectures in reverse of training them alone"
@@ -115,7 +123,8 @@ def readme_text(studies: list[dict], profile: str, studies_dir: str = "results/s
               "paired, percentile, 2,000 resamples, seeded); p: scipy's test of no association. A training that "
               "diverged ranks below every FID; an architecture the proxy could not score is left out.",
               "- seed vs seed rho: the Spearman agreement between the two training seeds' FIDs over the same "
-              "architectures, the most any proxy could reach with this much training noise.",
+              "architectures: how well one training ranks architectures for another, a rough ceiling for any "
+              "proxy at this training budget.",
               "- proxy's pick: the stand-alone FID of the architecture the proxy scores best, and its rank among the "
               "study's architectures (1 is the best by training): what a search that trusts the proxy would pick.", ""]
     return "\n".join(lines)
