@@ -108,8 +108,9 @@ def _weight_sharing(cfg: Config, space, strategy: str, backbone: float) -> dict:
                                cfg, cfg.image_size)
         train = _critic_steps(cfg, n_candidates * options.random_scratch_steps, steps, cfg.d_batch)
         return {"schedule": f"{n_candidates} candidates, each trained from scratch {options.random_scratch_steps} "
-                            "D steps at search widths, then scored", **train, "proxy_evaluations": n_candidates,
-                "proxy_flops": n_candidates * _proxy_flops(cfg, steps, backbone), "gan_flops": train["flops"]}
+                            "D steps at search widths, then scored", "d_steps": train["d_steps"],
+                "g_steps": train["g_steps"], "gan_flops": train["flops"], "proxy_evaluations": n_candidates,
+                "proxy_flops": n_candidates * _proxy_flops(cfg, steps, backbone)}
     shared = space.build_shared(widths)
     stages = (list(range(space.n_stages)) if strategy == "rl"
               else [space.n_stages - 1])  # random: the budget's steps at the last stage
