@@ -99,6 +99,8 @@ class RayExecutor:
         else:  # a local cluster for this process; it ends with it
             ray.init(num_cpus=self.cluster_cpus, include_dashboard=False, log_to_driver=False)
 
+    probe = staticmethod(_worker_code)  # what a worker reports of its code
+
     @staticmethod
     def driver_code() -> tuple[str, str]:
         """What every worker must run: this process's ganas_bench code (fingerprint, folder)."""
@@ -127,7 +129,13 @@ class RayExecutor:
         jobs = list(jobs)
         self._connect()
         driver_code = self.driver_code()
-        check_same_code(driver_code, ray.get(ray.remote(_worker_code).options(num_cpus=0).remote()))  # before any job
+        try:  # before any job
+            worker_code = ray.get(ray.remote(self.probe).options(num_cpus=0).remote())
+        except ray.exceptions.RayError as exc:
+            cause = getattr(exc, "cause", None) or exc
+            raise UserError(f"a Ray worker could not load ganas_bench ({type(cause).__name__}: {_first_line(cause)}); "
+                            "install the same ganas-bench on every node") from None
+        check_same_code(driver_code, worker_code)
         remote = ray.remote(_run_in_worker).options(num_cpus=self.task_cpus, num_gpus=self.task_gpus, max_retries=0)
         shared_ref = ray.put(shared) if shared is not None else None
         threads, cwd = max(1, int(self.task_cpus)), os.getcwd()

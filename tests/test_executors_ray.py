@@ -135,6 +135,17 @@ def test_a_worker_running_other_ganas_bench_code_is_refused_before_any_job(clust
     assert not ran.exists()  # refused by the probe, before the job
 
 
+def no_package():
+    raise ModuleNotFoundError("No module named 'ganas_bench'")
+
+
+def test_a_worker_that_cannot_load_ganas_bench_is_one_line_not_a_traceback(cluster, monkeypatch):
+    monkeypatch.setattr(RayExecutor, "probe", staticmethod(no_package))
+    with pytest.raises(UserError, match="a Ray worker could not load ganas_bench \\(ModuleNotFoundError: No module "
+                                        "named 'ganas_bench'\\); install the same ganas-bench on every node"):
+        RayExecutor(task_cpus=1).map(abs, [-1])
+
+
 def test_each_job_checks_its_worker_runs_the_drivers_code():
     from ganas_bench.ray_executor import _run_in_worker, _worker_code
 
