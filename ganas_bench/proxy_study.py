@@ -12,8 +12,8 @@
 3. Rank agreement between proxy score and stand-alone FID (mean over the training seeds): Kendall's tau and Spearman's
    rho of (proxy score, -FID), so +1 means the proxy orders architectures exactly as training them does, 0 means it
    says nothing, each with a 95% bootstrap CI over architectures (scipy.stats.bootstrap, paired, percentile, 2,000
-   resamples, seeded). The agreement between the two training seeds' FIDs (Spearman) is the ceiling any proxy can
-   reach with this training noise (also with bootstrap CIs).
+   resamples, seeded). The agreement between the two training seeds' FIDs (Spearman, also with bootstrap CIs) is a
+   rough ceiling for any proxy at this training noise.
 
 Everything is a run directory under `<out>/<study>/` (search/ and train/), so the same command continues a killed study:
 finished runs are skipped, unfinished ones resumed. The result is `study.json` and `proxy_vs_fid.png` there;
