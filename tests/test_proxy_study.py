@@ -133,8 +133,10 @@ def test_a_study_scores_trains_reports_and_skips_what_it_has_when_given_again(tm
     (written,) = write_readme_tables(out)
     assert written.name == "readme_smoke.md"
     text = written.read_text()
-    assert "| autogan" in text and folder.name in text and ("no evidence" in text or "the proxy ranks" in text)
-    assert load_studies(out)[0]["folder"] == folder.name
+    (study,) = load_studies(out)
+    assert study["folder"] == folder.name
+    assert "| autogan" in text and f"- autogan: {verdict(study)}." in text
+    assert f"(results/studies/{folder.name}/proxy_vs_fid.png)" in text  # the scatter plot, shown in the README
 
 
 def test_the_table_says_when_no_study_of_the_profile_is_there():

@@ -109,8 +109,9 @@ def readme_text(studies: list[dict], profile: str, studies_dir: str = "results/s
         "proxy's pick": proxy_pick(s),
     } for s in mine])
     lines += [markdown(table), ""]
-    lines += [f"- {s['space']}: {verdict(s)}; scatter plot: [{s['folder']}/{PLOT_FILE}]"
-              f"({studies_dir}/{s['folder']}/{PLOT_FILE})" for s in mine]
+    lines += [f"- {s['space']}: {verdict(s)}." for s in mine]
+    lines += [""] + [f"![proxy vs stand-alone FID, {s['space']}]({studies_dir}/{s['folder']}/{PLOT_FILE})"
+                     for s in mine]
     first = mine[0]
     lines += ["", f"- Proxy: IS of the shared supernet G set to each architecture ({first['proxy_samples']:,} samples), "
               f"after the weight-sharing training of the random strategy ({first['budget_d_steps']:,} D steps of "
