@@ -62,7 +62,11 @@ def test_the_verdict_calls_an_agreement_only_when_its_interval_excludes_zero():
     proxy = list(rng.normal(size=24))
     unrelated = {**analyse(proxy, rng.uniform(40, 400, size=(24, 2))), "architectures": []}
     assert unrelated["kendall_tau"]["ci95"][0] < 0 < unrelated["kendall_tau"]["ci95"][1]
-    assert verdict(unrelated).startswith("no evidence")
+    assert verdict(unrelated).startswith("no agreement called at n=24") and "interval includes 0" in verdict(unrelated)
+    weak = {"architectures_used": 24, "kendall_tau": {"value": 0.28, "ci95": [0.04, 0.5], "p_value": 0.055},
+            "spearman_rho": {"value": 0.48, "ci95": [0.13, 0.68], "p_value": 0.018}}
+    assert verdict(weak) == ("no agreement called at n=24 (Kendall's tau +0.28: p=0.055); Spearman's rho (+0.48, "
+                             "p=0.018, interval excludes 0) alone would call it: weak evidence, not a finding")
     ordered = analyse(proxy, fids_for([100 - 10 * p for p in proxy]))
     assert verdict(ordered).startswith("the proxy ranks architectures as training")
     reverse = analyse(proxy, fids_for([100 + 10 * p for p in proxy]))

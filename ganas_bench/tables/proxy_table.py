@@ -61,18 +61,30 @@ def _finite(*values) -> bool:
 
 
 def verdict(study: dict) -> str:
-    """An agreement is called only when Kendall's tau has p < 0.05 and its 95% bootstrap interval excludes 0."""
-    tau = study["kendall_tau"]
-    low, high = tau["ci95"]
+    """An agreement is called only when Kendall's tau has p < 0.05 and its 95% bootstrap interval excludes 0;
+    otherwise the text says which of the two failed, and whether Spearman's rho alone would have called it (weak
+    evidence, not a finding)."""
+    tau, rho = study["kendall_tau"], study["spearman_rho"]
     n = study["architectures_used"]
-    if not _finite(tau["value"], low, high, tau["p_value"]):
+    if not _finite(tau["value"], *tau["ci95"], tau["p_value"]):
         return f"too few architectures to tell (n={n})"
-    if tau["p_value"] < 0.05 and (low > 0 or high < 0):
-        direction = "ranks architectures as training them alone does" if low > 0 else \
+    if _called(tau):
+        direction = "ranks architectures as training them alone does" if tau["ci95"][0] > 0 else \
             "ranks architectures in reverse of training them alone"
-        return f"the proxy {direction} (tau {tau['value']:+.2f}, interval excludes 0, n={n})"
-    return (f"no evidence that the proxy ranks architectures at this budget (tau {tau['value']:+.2f}, its 95% interval "
-            f"includes 0, n={n})")
+        return f"the proxy {direction} (Kendall's tau {tau['value']:+.2f}, p={tau['p_value']:.2g}, interval " \
+               f"excludes 0, n={n})"
+    reasons = ([f"p={tau['p_value']:.2g}"] if tau["p_value"] >= 0.05 else []) + \
+        (["its 95% interval includes 0"] if tau["ci95"][0] <= 0 <= tau["ci95"][1] else [])
+    text = f"no agreement called at n={n} (Kendall's tau {tau['value']:+.2f}: {' and '.join(reasons)})"
+    if _finite(rho["value"], *rho["ci95"], rho["p_value"]) and _called(rho):
+        text += (f"; Spearman's rho ({rho['value']:+.2f}, p={rho['p_value']:.2g}, interval excludes 0) alone would "
+                 "call it: weak evidence, not a finding")
+    return text
+
+
+def _called(stat: dict) -> bool:
+    low, high = stat["ci95"]
+    return stat["p_value"] < 0.05 and (low > 0 or high < 0)
 
 
 def proxy_pick(study: dict) -> str:
