@@ -332,7 +332,7 @@ def matrix(seeds, strategies, spaces, executor, ray_address, task_cpus, task_gpu
            **values):
     """Every strategy x space pair (with the capability) over the seeds, one run each; finished runs are skipped and
     unfinished ones continued, so the same command resumes a killed matrix."""
-    from .matrix import eta_text, parse_seed_list, plan, run_task
+    from .matrix import SKIPPED, eta_text, parse_seed_list, plan, run_task
     from .registry import SPACES, STRATEGIES
 
     seed_list = parse_seed_list(seeds)
@@ -347,16 +347,18 @@ def matrix(seeds, strategies, spaces, executor, ray_address, task_cpus, task_gpu
     runner = make_executor(next(iter(configs.values())), executor, ray_address, task_cpus, task_gpus, task_retries)
     tasks = plan(configs, chosen_spaces, seed_list)
     states = [t.state() for t in tasks]
-    click.echo(f"matrix: {len(tasks)} runs ({states.count('finished')} finished, {states.count('unfinished')} to "
-               f"continue, {states.count('new')} new) in {tasks[0].results_dir}, executor {executor}")
+    diverged = f"{states.count('diverged')} diverged earlier (skipped), " if "diverged" in states else ""
+    click.echo(f"matrix: {len(tasks)} runs ({states.count('finished')} finished, {diverged}"
+               f"{states.count('unfinished')} to continue, {states.count('new')} new) in {tasks[0].results_dir}, "
+               f"executor {executor}")
     timed: list[float] = []
     waiting = set(range(len(tasks)))  # results land in completion order with Ray
 
     def report(index, outcome):
-        if outcome["state"] != "skipped (finished)":
+        if outcome["state"] not in SKIPPED.values():
             timed.append(outcome["seconds"])
         waiting.discard(index)
-        left = sum(1 for i in waiting if states[i] != "finished")
+        left = sum(1 for i in waiting if states[i] not in SKIPPED)
         slots = runner.parallelism  # runs at once: the ETA counts each run's share of the wall time
         fid = f", FID {outcome['fid']:.2f}" if outcome.get("fid") is not None else ""
         click.echo(f"[{index + 1}/{len(tasks)}] {outcome['run']}: {outcome['state']} in {outcome['seconds']:.0f} s{fid}; "

@@ -19,7 +19,7 @@ from .config import Config
 from .errors import UserError, preview
 from .runs.identity import experiment_hash
 from .runs.rundir import RunDir, check_run_name
-from .runs.status import is_finished
+from .runs.status import diverged, is_finished
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,13 @@ class MatrixTask:
         return Path(self.results_dir) / self.run_name
 
     def state(self) -> str:
-        """"finished", "unfinished" (a directory to continue) or "new"."""
+        """"finished", "diverged" (failed by a NaN/Inf loss: final, a resume would meet it again), "unfinished" (a
+        directory to continue) or "new"."""
         if not self.path.exists():
             return "new"
-        return "finished" if is_finished(self.path) else "unfinished"
+        if is_finished(self.path):
+            return "finished"
+        return "diverged" if diverged(self.path) else "unfinished"
 
 
 def parse_seed_list(text: str) -> list[int]:
@@ -97,6 +100,11 @@ def plan(configs: dict[str, Config], spaces: list[str], seeds: list[int]) -> lis
     return tasks
 
 
+#: What the matrix does not run again, and how its progress line says so.
+SKIPPED = {"finished": "skipped (finished)",
+           "diverged": "skipped (diverged earlier: its training met a NaN/Inf loss; move its directory away to retry)"}
+
+
 def run_task(task: MatrixTask) -> dict:
     """Do one matrix run (or continue it); returns what the progress line and the summary need."""
     from .commands import command_resume, command_run
@@ -104,8 +112,8 @@ def run_task(task: MatrixTask) -> dict:
 
     start = time.monotonic()
     state = task.state()
-    if state == "finished":
-        return {"run": task.run_name, "state": "skipped (finished)", "seconds": 0.0}
+    if state in SKIPPED:
+        return {"run": task.run_name, "state": SKIPPED[state], "seconds": 0.0}
     if state == "unfinished":
         result = command_resume(str(task.path))
     else:

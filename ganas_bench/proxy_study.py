@@ -33,7 +33,7 @@ from .errors import UserError
 from .genotype import Genotype
 from .runs.identity import experiment_hash
 from .runs.rundir import RunDir, atomic_write_json
-from .runs.status import is_finished, read_metrics
+from .runs.status import DIVERGED_REASON, diverged, is_finished, read_metrics
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
@@ -62,7 +62,7 @@ def train_job(job: TrainJob) -> dict:
             metrics = read_metrics(path)
             if metrics is not None:
                 return metrics
-            if _diverged_before(path):
+            if diverged(path):
                 return dict(DIVERGED)
             return command_resume(str(path)).metrics
         cfg = make_config(file_values=job.config)
@@ -76,7 +76,6 @@ def train_job(job: TrainJob) -> dict:
 #: A stand-alone training that diverged: it ranks below every finite FID (its FID counts as +inf) rather than being
 #: dropped, which would hide the architectures training cannot handle.
 DIVERGED = {"fid": math.inf, "diverged": True}
-DIVERGED_REASON = "DivergedError"
 
 
 def check_unfinished(jobs: list[TrainJob]) -> None:
@@ -86,22 +85,13 @@ def check_unfinished(jobs: list[TrainJob]) -> None:
 
     for job in jobs:
         path = Path(job.results_dir) / job.run_name
-        if not path.exists() or is_finished(path) or _diverged_before(path):
+        if not path.exists() or is_finished(path) or diverged(path):
             continue
         info = RunDir.open(path).read_json("run.json")
         if info.get("command") != "train" or info.get("genotype") != job.genotype:
             raise UserError(f"run directory {str(path)!r} holds another run than this study's training of "
                             f"{job.run_name}; move it away to continue the study")
         check_resume(str(path))
-
-
-def _diverged_before(path: Path) -> bool:
-    """Whether the run's run.json records a failure by divergence."""
-    try:
-        status = RunDir.open(path).read_json("run.json")
-    except (OSError, UserError, ValueError):
-        return False
-    return status.get("status") == "failed" and str(status.get("reason", "")).startswith(DIVERGED_REASON)
 
 
 def eta_text(elapsed: float, trained: int, left: int) -> str:
@@ -227,9 +217,9 @@ def _plot(summary: dict, path: Path) -> None:
     ax.set_yscale("log")  # tiny's outcomes are bimodal: FIDs of tens next to collapses above 1,000
     tau, rho = summary["kendall_tau"], summary["spearman_rho"]
     ax.set_xlabel(f"supernet proxy: IS of the shared G ({summary['proxy_samples']} samples)")
-    diverged = summary.get("trainings_diverged", 0)
+    n_diverged = summary.get("trainings_diverged", 0)
     ax.set_ylabel(f"stand-alone FID, log scale ({summary['train_iters']} G iterations"
-                  + (f"; {diverged} diverged, not drawn)" if diverged else ")"))
+                  + (f"; {n_diverged} diverged, not drawn)" if n_diverged else ")"))
     where = " · ".join([f"profile {summary['profile']}", str(summary.get("dataset", "dataset not recorded")),
                         f"n_fake {summary['n_fake']:,}", str(summary.get("backbone", "backbone not recorded")),
                         "device " + ", ".join(summary.get("devices") or ["not recorded"])])

@@ -51,6 +51,31 @@ def test_the_matrix_goes_seed_by_seed_so_a_stopped_one_leaves_every_pair_with_th
     assert order == [(*pair, seed) for seed in (3, 1) for pair in pairs]
 
 
+def test_a_run_that_diverged_is_a_final_outcome_the_matrix_skips_not_resumes(tmp_path, monkeypatch):
+    import ganas_bench.commands as commands
+    from ganas_bench.config import make_config
+    from ganas_bench.matrix import SKIPPED, plan, run_task
+    from ganas_bench.runs.status import DIVERGED_REASON
+    from ganas_bench.training import DivergedError
+
+    assert DIVERGED_REASON == DivergedError.__name__  # how guarded() writes the reason
+    configs = {"random": make_config(profile="smoke", strategy="random",
+                                     overrides={"device": "cpu", "results_dir": str(tmp_path)})}
+    (first,) = plan(configs, ["autogan"], [0])
+    first.path.mkdir()
+    (first.path / "run.json").write_text(json.dumps({"command": "run", "strategy": "random", "space": "autogan",
+                                                     "status": "failed", "reason": "DivergedError: G loss nan"}))
+    (task,) = plan(configs, ["autogan"], [0])  # no config.json, no checkpoint: a resume's check would refuse it
+    assert task.state() == "diverged"
+    monkeypatch.setattr(commands, "command_resume", lambda *a, **k: pytest.fail("resumed a diverged run"))
+    assert run_task(task)["state"] == SKIPPED["diverged"]
+    (task.path / "run.json").write_text(json.dumps({"command": "run", "strategy": "random", "space": "autogan",
+                                                    "status": "failed", "reason": "OSError: disk full"}))
+    assert task.state() == "unfinished"  # any other failure is continued (after its cause is fixed)
+    with pytest.raises(UserError):
+        plan(configs, ["autogan"], [0])  # ... and checked first: this one lacks what a resume reads
+
+
 def test_a_bad_seed_is_refused_before_any_run_starts(tmp_path):
     refused([*ARGS[:-10], "--seeds", "0,4294967296", "--results-dir", tmp_path / "m"], tmp_path, "invalid --seeds")
 

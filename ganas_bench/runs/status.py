@@ -40,3 +40,20 @@ def read_metrics(run_path: str | Path) -> dict | None:
 
 def is_finished(run_path: str | Path) -> bool:
     return read_metrics(run_path) is not None
+
+
+#: How run.json's failure reason starts when a training diverged (`training.DivergedError`'s name).
+DIVERGED_REASON = "DivergedError"
+
+
+def diverged(run_path: str | Path) -> bool:
+    """Whether the run's run.json records a failure by divergence. Never follows a symlink."""
+    path = Path(run_path) / "run.json"
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > 1 << 20:
+            return False
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and data.get("status") == FAILED and \
+        str(data.get("reason", "")).startswith(DIVERGED_REASON)
