@@ -1,6 +1,7 @@
 """The proxy studies (`ganas-bench study proxy`) of one profile as the README shows them: per space, the rank agreement
 between the weight-sharing proxy and stand-alone FID with its 95% bootstrap intervals, the ceiling set by training
-noise, what the proxy's own pick scored, and a verdict that calls an agreement only when its interval excludes 0.
+noise, what the proxy's own pick scored, and a verdict that calls an agreement only when Kendall's tau has p < 0.05
+and its interval excludes 0 (the matrix's rule for differences).
 
 Made by `ganas-bench study tables` into `<studies dir>/readme_<profile>.md` from every `<study>/study.json` there.
 """
@@ -135,6 +136,8 @@ def readme_text(studies: list[dict], profile: str, studies_dir: str = "results/s
               "them does, 0 is no relation. 95% intervals: bootstrap over architectures (scipy.stats.bootstrap, "
               "paired, percentile, 2,000 resamples, seeded); p: scipy's test of no association. A training that "
               "diverged ranks below every FID; an architecture the proxy could not score is left out.",
+              "- Verdict: an agreement is called only when Kendall's tau has p < 0.05 and its 95% interval excludes 0 "
+              "(the matrix's rule for differences); tau is the primary statistic, rho is shown beside it.",
               "- seed vs seed rho: the Spearman agreement between the two training seeds' FIDs over the same "
               "architectures: how well one training ranks architectures for another, a rough ceiling for any "
               "proxy at this training budget.",
