@@ -428,6 +428,9 @@ def study_proxy(space, n_archs, train_seeds, study_train_iters, out, executor, r
     click.echo(f"{space}: n={summary['architectures_used']}: Kendall tau {tau['value']:.3f} "
                f"[{tau['ci95'][0]:.3f}, {tau['ci95'][1]:.3f}], Spearman rho {rho['value']:.3f} "
                f"[{rho['ci95'][0]:.3f}, {rho['ci95'][1]:.3f}] (95% bootstrap CIs)")
+    from .tables.proxy_table import verdict
+
+    click.echo(f"{space}: {verdict(summary)}")
 
 
 @study.command("tables")
