@@ -9,12 +9,12 @@ running in the same tree (its unfinished runs, its finished ones not yet committ
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from ganas_bench.config import make_config
+from git_tracked import tracked
 from ganas_bench.matrix import plan
 from ganas_bench.tables import write_tables
 
@@ -27,12 +27,9 @@ SEEDS = list(range(5))  # `make matrix`: --seeds 0-4
 
 def committed_runs() -> list[str]:
     """The run folders git tracks under MATRIX (every folder there outside a git checkout)."""
-    try:
-        listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--", str(MATRIX)], capture_output=True,
-                                check=True, timeout=60).stdout.decode()
-    except (OSError, subprocess.SubprocessError):
+    relative = tracked(ROOT, MATRIX)
+    if relative is None:
         return sorted(p.name for p in MATRIX.iterdir() if p.is_dir())
-    relative = [Path(f).relative_to(MATRIX.relative_to(ROOT)) for f in listed.split("\0") if f]
     return sorted({r.parts[0] for r in relative if len(r.parts) > 1})
 
 

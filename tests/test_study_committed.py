@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ganas_bench.config import make_config
+from git_tracked import tracked
 from ganas_bench.proxy_study import analyse, study_name
 from ganas_bench.runs.status import read_metrics
 from ganas_bench.tables.proxy_table import STUDY_FILE, load_studies, readme_text
@@ -29,12 +29,9 @@ MAKE_STUDY = {"n": 24, "train_iters": 300, "train_seeds": 2}  # the Makefile's `
 
 def committed_studies() -> list[str]:
     """The study folders with a git-tracked study.json (every such folder outside a git checkout)."""
-    try:
-        listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--", str(STUDIES)], capture_output=True,
-                                check=True, timeout=60).stdout.decode()
-    except (OSError, subprocess.SubprocessError):
+    relative = tracked(ROOT, STUDIES)
+    if relative is None:
         return sorted(p.parent.name for p in STUDIES.glob(f"*/{STUDY_FILE}"))
-    relative = [Path(f).relative_to(STUDIES.relative_to(ROOT)) for f in listed.split("\0") if f]
     return sorted(r.parts[0] for r in relative if len(r.parts) == 2 and r.parts[1] == STUDY_FILE)
 
 
