@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from ganas_bench.config import make_config
-from git_tracked import tracked
 from ganas_bench.matrix import plan
 from ganas_bench.tables import write_tables
+from git_tracked import tracked
 
 ROOT = Path(__file__).resolve().parents[1]
 MATRIX = ROOT / "results" / "matrix" / "tiny"

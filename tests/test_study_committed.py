@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 from ganas_bench.config import make_config
-from git_tracked import tracked
 from ganas_bench.proxy_study import analyse, study_name
 from ganas_bench.runs.status import read_metrics
 from ganas_bench.tables.proxy_table import STUDY_FILE, load_studies, readme_text
+from git_tracked import tracked
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDIES = ROOT / "results" / "studies"
