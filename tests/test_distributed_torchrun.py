@@ -121,6 +121,15 @@ def test_both_ranks_killed_resume_on_two_ranks_to_the_uninterrupted_result(runs,
 
 
 @launching
+def test_two_ranks_train_channels_last_the_papers_profiles_default(tmp_path):
+    """DDP over G and D laid out channels-last (cifar10's and stl10's default) finishes with finite losses."""
+    finish([*TRAIN, "--channels-last", "--train-iters", "4", "--results-dir", str(tmp_path), "--run-name", "cl"], 2)
+    losses = [(e["d_loss"], e["g_loss"]) for e in events(tmp_path / "cl", "train")]
+    assert len(losses) == 4 and all(torch.isfinite(torch.tensor(pair)).all() for pair in losses)
+    assert json.loads((tmp_path / "cl" / "config.json").read_text())["channels_last"] is True
+
+
+@launching
 @pytest.mark.parametrize("strategy, space, budget", [
     ("rl", "autogan", ["--mlas-m", "2", "--controller-steps", "1", "--shared-steps", "2"]),  # 3 controller updates
     ("differentiable", "adversarialnas", ["--search-epochs", "0.04"]),  # 2 steps of weights and alphas

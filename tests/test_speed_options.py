@@ -1,5 +1,6 @@
-"""The opt-in speed settings (--precision, --channels-last, --compile): hashes that do not move at their defaults,
-refusals before anything is written, and steps that train under them. GPU: tests/test_speed_cuda.py."""
+"""The speed settings (--precision, --channels-last, --compile; channels-last is on by default on the papers' profiles):
+hashes that do not move at their defaults, refusals before anything is written, and steps that train under them.
+GPU: tests/test_speed_cuda.py."""
 import json
 from pathlib import Path
 
@@ -37,6 +38,15 @@ def test_a_non_default_speed_setting_hashes_differently(change):
     assert experiment_hash(other.to_dict()) != experiment_hash(base.to_dict())
     name, value = next(iter(change.items()))
     assert differing_settings(base.to_dict(), other.to_dict()) == [f"{name}={NEUTRAL_DEFAULTS[name]!r} (now {value!r})"]
+
+
+def test_the_papers_profiles_default_to_channels_last_and_the_committed_profiles_do_not():
+    """channels-last pays at the papers' widths (README: Speed); tiny's and smoke's committed runs were made NCHW."""
+    assert profile_defaults("cifar10").channels_last and profile_defaults("stl10").channels_last
+    assert not profile_defaults("tiny").channels_last and not profile_defaults("smoke").channels_last
+    paper = make_config(profile="cifar10", strategy="rl")
+    nchw = make_config(profile="cifar10", strategy="rl", overrides={"channels_last": False})
+    assert not nchw.channels_last and experiment_hash(nchw.to_dict()) != experiment_hash(paper.to_dict())
 
 
 @pytest.mark.parametrize("reference", sorted(p.name for p in REFERENCES.glob("*.json")))
