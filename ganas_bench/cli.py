@@ -133,8 +133,9 @@ RATE_OPTIONS = (
     click.option("--rate-from", default=None, type=PATH,
                  help="take the rate achieved on the device: the JSON file `make bench` wrote, or a finished run's "
                       "directory (its final training's FLOPs over its wall time)"),
-    click.option("--rate-variant", default="harness_fp32", show_default=True,
-                 help="with --rate-from: the benchmarked variant (harness_fp32, channels_last, channels_last_bf16)"),
+    click.option("--rate-variant", default=None,
+                 help="with --rate-from: the benchmarked variant (harness_fp32, channels_last, channels_last_bf16)  "
+                      "[default: the one that computes as the run: its --channels-last and --precision]"),
 )
 
 
@@ -144,7 +145,7 @@ def _dry_run(cfg, strategy, space_name, search_only, n_runs, sustained_tflops, r
     from .estimate import estimate_report
     from .rates import rate_from_options
 
-    rate = rate_from_options(sustained_tflops, rate_source, device_name, rate_from, rate_variant)
+    rate = rate_from_options(sustained_tflops, rate_source, device_name, rate_from, rate_variant, cfg)
     space, genotype, arch_name = _estimated_architecture(None, space_name, cfg, search=True)
     report = estimate_report(cfg, rate, space, genotype, arch_name, strategy)
     if search_only:
@@ -486,8 +487,8 @@ def estimate(arch, strategy, space, sustained_tflops, rate_source, device_name, 
     from .estimate import estimate_report
     from .rates import rate_from_options
 
-    rate = rate_from_options(sustained_tflops, rate_source, device_name, rate_from, rate_variant)
     cfg = build_config(config_file, profile, values, strategy=strategy)
+    rate = rate_from_options(sustained_tflops, rate_source, device_name, rate_from, rate_variant, cfg)
     space_obj, genotype, arch_name = _estimated_architecture(arch, space, cfg, search=strategy is not None)
     click.echo(json.dumps(estimate_report(cfg, rate, space_obj, genotype, arch_name, strategy), indent=2))
 

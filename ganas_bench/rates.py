@@ -3,8 +3,8 @@
 Either stated (`--sustained-tflops X --rate-source "..."`: a rate you measured or a datasheet figure you cite; a
 datasheet peak is not a sustained rate, and the output keeps the source beside every hour), or achieved on the device
 in question (`--rate-from`): by a `make bench` run (its pytest-benchmark JSON; the GFLOP/s one of its benchmarks
-recorded for one variant, by default the harness's fp32 final-training unit of `autogan_cifar10_a` at the papers'
-widths), or by a finished run (its directory; the FLOPs of its final training, as metrics.json counts them, over that
+recorded for one variant of the final-training unit of `autogan_cifar10_a` at the papers' widths: by default the
+variant that computes as the run will, its memory format and precision), or by a finished run (its directory; the FLOPs of its final training, as metrics.json counts them, over that
 training's wall time: e.g. a short `train --profile cifar10 --train-iters 200` on the GPU you will rent).
 """
 from __future__ import annotations
@@ -69,15 +69,30 @@ def benchmarked_rate(path: str | Path, variant: str = DEFAULT_VARIANT, benchmark
     return Rate(float(gflops) / 1000.0, f"achieved by {benchmark} ({variant}) in {path.name}, {when}", device)
 
 
-def rate_from_options(sustained_tflops, rate_source, device_name, rate_from, rate_variant) -> Rate:
-    """The rate `estimate` / `run --dry-run` options name: a benchmark's, or a stated (else assumed) one."""
+def config_variant(cfg) -> str | None:
+    """The benchmarked variant that computes as `cfg` does (its memory format and precision), or None."""
+    if cfg.precision == "fp32":
+        return "channels_last" if cfg.channels_last else DEFAULT_VARIANT
+    if cfg.precision == "bf16" and cfg.channels_last:
+        return "channels_last_bf16"
+    return None
+
+
+def rate_from_options(sustained_tflops, rate_source, device_name, rate_from, rate_variant, cfg=None) -> Rate:
+    """The rate `estimate` / `run --dry-run` options name: a benchmark's, or a stated (else assumed) one. Without
+    --rate-variant, a benchmark's rate is the variant that computes as `cfg` does (e.g. channels_last on cifar10)."""
     if rate_from is not None:
         if sustained_tflops is not None or rate_source is not None:
             raise UserError("--rate-from takes the rate from a benchmark or a run; accepted: --rate-from alone, or "
                             "--sustained-tflops with --rate-source")
         if Path(rate_from).is_dir():
             return run_rate(rate_from)
-        return benchmarked_rate(rate_from, rate_variant)
+        variant = rate_variant or (config_variant(cfg) if cfg is not None else DEFAULT_VARIANT)
+        if variant is None:
+            raise UserError(f"no benchmarked variant computes as --precision {cfg.precision} "
+                            f"{'with' if cfg.channels_last else 'without'} --channels-last; accepted: --rate-variant "
+                            "harness_fp32, channels_last or channels_last_bf16")
+        return benchmarked_rate(rate_from, variant)
     return stated_rate(sustained_tflops, rate_source, device_name)
 
 

@@ -157,6 +157,19 @@ def test_estimate_takes_a_rate_a_benchmark_achieved(bench_json, capsys):
         hours(report["train"]["total_flops"] + report["train"]["evaluation_flops"], 0.16))
 
 
+@pytest.mark.parametrize("args,variant,tflops", [
+    ([*SMOKE], "harness_fp32", 0.1205),  # smoke: contiguous NCHW fp32
+    (["--profile", "cifar10", "--device", "cpu"], "channels_last", 0.16),  # the papers' profiles: channels-last
+    (["--profile", "cifar10", "--device", "cpu", "--no-channels-last"], "harness_fp32", 0.1205),
+    ([*SMOKE, "--channels-last"], "channels_last", 0.16),
+])
+def test_without_rate_variant_the_benchmark_rate_is_the_variant_the_run_computes_as(bench_json, capsys, args, variant,
+                                                                                   tflops):
+    report = cli_json(["estimate", *args, "--rate-from", bench_json], capsys)
+    assert report["rate"]["sustained_tflops"] == pytest.approx(tflops)
+    assert f"({variant})" in report["rate"]["source"]
+
+
 def test_run_dry_run_prints_the_estimate_and_writes_nothing(tmp_path, capsys):
     before = tree_state(tmp_path)
     report = cli_json(["run", "--strategy", "differentiable", "--space", "adversarialnas", *SMOKE, "--seeds", "0-2",
@@ -176,6 +189,8 @@ def test_run_dry_run_prints_the_estimate_and_writes_nothing(tmp_path, capsys):
     (["--rate-from", "{tmp}/odd.json"], "holds no benchmark with a GFLOP/s figure"),
     (["--rate-from", "{bench}", "--rate-variant", "fp64"], "accepted: channels_last, harness_fp32"),
     (["--rate-from", "{bench}", "--sustained-tflops", "3"], "--rate-from alone"),
+    (["--rate-from", "{bench}", "--precision", "bf16", "--no-channels-last"],
+     "no benchmarked variant computes as --precision bf16 without --channels-last; accepted: --rate-variant"),
     (["--strategy", "nope"], "unknown strategy 'nope'"),
     (["--strategy", "rl", "--space", "autogan", "--arch", "adversarialnas_cifar10"], "not of --space autogan"),
 ])
