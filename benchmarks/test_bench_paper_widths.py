@@ -1,16 +1,18 @@
 """Speed at the papers' widths (cifar10 profile), each figure a ratio to a baseline timed in the same process.
 
 Baseline: the same modules in plain NCHW float32 with a textbook step (the originals' loop: hinge loss, Adam, D's
-weight gradients computed in the G step too, EMA after each G step). Candidates: the harness's `GANTrainer` at its
-default (fp32, eager, NCHW: ratio ~1 says the harness adds no cost and saves none), and its opt-ins
-(`channels_last`, `precision="bf16"`, where the CPU has bfloat16). Each round times the baseline and every candidate
+weight gradients computed in the G step too, EMA after each G step). Candidates: the harness's `GANTrainer` in fp32,
+eager, NCHW (`harness_fp32`: ratio ~1 says the harness adds no cost and saves none; tiny's default), with
+`channels_last` (the papers' profiles' default) and with `channels_last` and `precision="bf16"` (opt-in, where the CPU
+has bfloat16). Each round times the baseline and every candidate
 one after the other, so that a load change on this shared machine hits all of them alike; extra_info holds the mean
 seconds, images/s and achieved GFLOP/s (FLOPs counted by `torch.utils.flop_counter.FlopCounterMode`) of each, and
 `ratio_<candidate>` = baseline seconds / candidate seconds.
 
-Unit of the training figures: one D step and one G step (a final-training iteration is n_critic = 5 D steps and one G
-step). At the papers' batches (D 64, G 128) one AutoGAN-A unit took ~80 s on this machine under load, so the batches
-are a quarter of the paper's by default (D 16, G 32; widths exact); GANAS_BENCH_FULL=1 runs the papers' batches and
+Unit of the training figures: one D step and one G step. A final-training iteration is n_critic = 5 D steps and one
+G step: the final-training test also reports it, from the D and G steps timed inside each unit. At the papers'
+batches (D 64, G 128) one AutoGAN-A unit took ~80 s on this machine under load, so the batches are a quarter of the
+paper's by default (D 16, G 32; widths exact); GANAS_BENCH_FULL=1 runs the papers' batches and
 GANAS_BENCH_ROUNDS sets the rounds (default 1, after one untimed warm-up of each). No timing is asserted.
 """
 from __future__ import annotations
@@ -37,7 +39,8 @@ from ganas_bench.training.precision import bf16_supported
 
 FULL = os.environ.get("GANAS_BENCH_FULL") == "1"
 ROUNDS = int(os.environ.get("GANAS_BENCH_ROUNDS", "1"))
-CFG = make_config(profile="cifar10", overrides={"device": "cpu"})
+# NCHW named: cifar10's default is channels-last, and each variant here says its layout itself
+CFG = make_config(profile="cifar10", overrides={"device": "cpu", "channels_last": False})
 D_BATCH, G_BATCH = (CFG.d_batch, CFG.g_batch) if FULL else (CFG.d_batch // 4, CFG.g_batch // 4)
 OPT_INS = {"channels_last": dict(channels_last=True), "channels_last_bf16": dict(channels_last=True, precision="bf16")}
 
@@ -79,16 +82,21 @@ def candidates(G, D, cfg, **trainer_kwargs) -> dict[str, GANTrainer]:
                              **trainer_kwargs) for name, changes in names.items()}
 
 
-def unit_flops(G, D, latent_dim: int, image_size: int, batch: int = 2) -> int:
-    """FLOPs of one textbook D step (D_BATCH) and G step (G_BATCH), forward and backward, counted at `batch` images
-    and scaled (every layer here is linear in the batch)."""
+def step_flops(G, D, latent_dim: int, image_size: int, batch: int = 2) -> tuple[int, int]:
+    """FLOPs of one textbook D step (D_BATCH) and of one G step (G_BATCH), forward and backward, counted at `batch`
+    images and scaled (every layer here is linear in the batch)."""
     step = TextbookStep(copy.deepcopy(G), copy.deepcopy(D), latent_dim, 0.0)
     with FlopCounterMode(display=False) as counter:
         step.d_step(real_batch(image_size, batch))
     d_flops = counter.get_total_flops()
     with FlopCounterMode(display=False) as counter:
         (-step.D(step.G(torch.randn(batch, latent_dim))).mean()).backward()
-    return int(d_flops * D_BATCH / batch + counter.get_total_flops() * G_BATCH / batch)
+    return int(d_flops * D_BATCH / batch), int(counter.get_total_flops() * G_BATCH / batch)
+
+
+def unit_flops(G, D, latent_dim: int, image_size: int, batch: int = 2) -> int:
+    """FLOPs of one D step and one G step (`step_flops`)."""
+    return sum(step_flops(G, D, latent_dim, image_size, batch))
 
 
 def alternate(benchmark, report, runners: dict, images: int, flops: int | None, rounds: int = ROUNDS) -> None:
@@ -127,6 +135,23 @@ def real_batch(image_size: int, batch: int) -> torch.Tensor:
     return torch.rand(batch, 3, image_size, image_size, generator=torch.Generator().manual_seed(0)) * 2 - 1
 
 
+def report_iterations(benchmark, report, split: dict, flops: tuple[int, int], n_critic: int) -> None:
+    """A final-training iteration (n_critic D steps, one G step: what the papers and issue 13 count) from the D and G
+    steps timed inside each unit, warm-up left out; per runner: seconds, GFLOP/s and the ratio to the baseline."""
+    info = benchmark.extra_info
+    iteration_flops = n_critic * flops[0] + flops[1]
+    seconds = {name: n_critic * float(np.mean(parts["D"][1:])) + float(np.mean(parts["G"][1:]))
+               for name, parts in split.items()}
+    for name, value in seconds.items():
+        info[f"iteration_s_{name}"] = round(value, 3)
+        info[f"iteration_gflops_per_s_{name}"] = round(iteration_flops / value / 1e9, 1)
+        ratio = seconds["baseline"] / value
+        if name != "baseline":
+            info[f"iteration_ratio_{name}"] = round(ratio, 3)
+        report(f"{name:<19} {value:9.3f} s per iteration ({n_critic} D + 1 G)  {iteration_flops / value / 1e9:7.1f} "
+               f"GFLOP/s" + (f"  ratio {ratio:.2f}" if name != "baseline" else ""))
+
+
 # --- training units
 @pytest.mark.parametrize("arch_name", ["autogan_cifar10_a", "adversarialnas_cifar10"])
 def test_final_training_unit_at_paper_widths(benchmark, speed_report, arch_name):
@@ -137,11 +162,27 @@ def test_final_training_unit_at_paper_widths(benchmark, speed_report, arch_name)
     torch.manual_seed(0)
     G, D = space.build_generator(genotype, widths), space.build_discriminator(genotype, widths)
     real = real_batch(CFG.image_size, D_BATCH)
+    split = {}  # runner -> {"D": [seconds...], "G": [...]}: the steps inside each timed unit, the warm-up first
+
+    def timed(name, d_step, g_step):
+        split[name] = {"D": [], "G": []}
+
+        def unit():
+            start = time.perf_counter()
+            d_step(real)
+            middle = time.perf_counter()
+            g_step()
+            split[name]["D"].append(middle - start)
+            split[name]["G"].append(time.perf_counter() - middle)
+        return unit
+
     baseline = TextbookStep(copy.deepcopy(G), copy.deepcopy(D), CFG.latent_dim, CFG.ema_decay)
-    runners = {"baseline": lambda: (baseline.d_step(real), baseline.g_step())}
+    runners = {"baseline": timed("baseline", baseline.d_step, baseline.g_step)}
     for name, trainer in candidates(G, D, CFG.replace(g_batch=G_BATCH)).items():
-        runners[name] = lambda t=trainer: (t.d_step(real), t.g_step())
-    alternate(benchmark, speed_report, runners, 2 * D_BATCH + G_BATCH, unit_flops(G, D, CFG.latent_dim, CFG.image_size))
+        runners[name] = timed(name, trainer.d_step, trainer.g_step)
+    flops = step_flops(G, D, CFG.latent_dim, CFG.image_size)
+    alternate(benchmark, speed_report, runners, 2 * D_BATCH + G_BATCH, sum(flops))
+    report_iterations(benchmark, speed_report, split, flops, CFG.n_critic)
 
 
 @pytest.mark.parametrize("space_name", ["autogan", "adversarialnas"])
@@ -189,7 +230,7 @@ def test_architecture_step_at_search_widths(benchmark, speed_report):
     from ganas_bench.strategies.differentiable import AdversarialArchSearch
 
     space = SPACES.get("autogan")()
-    cfg = make_config(profile="cifar10", strategy="differentiable", overrides={"device": "cpu"})
+    cfg = make_config(profile="cifar10", strategy="differentiable", overrides={"device": "cpu", "channels_last": False})
     widths = Widths(CFG.latent_dim, CFG.bottom_width, CFG.search_gf_dim, CFG.search_df_dim, 3, CFG.image_size)
     torch.manual_seed(0)
     relaxed = space.build_relaxed(widths)
