@@ -4,10 +4,10 @@ Baseline: the same modules in plain NCHW float32 with a textbook step (the origi
 weight gradients computed in the G step too, EMA after each G step). Candidates: the harness's `GANTrainer` in fp32,
 eager, NCHW (`harness_fp32`: ratio ~1 says the harness adds no cost and saves none; tiny's default), with
 `channels_last` (the papers' profiles' default) and with `channels_last` and `precision="bf16"` (opt-in, where the CPU
-has bfloat16). Each round times the baseline and every candidate
-one after the other, so that a load change on this shared machine hits all of them alike; extra_info holds the mean
-seconds, images/s and achieved GFLOP/s (FLOPs counted by `torch.utils.flop_counter.FlopCounterMode`) of each, and
-`ratio_<candidate>` = baseline seconds / candidate seconds.
+has bfloat16). Each round times the baseline and every candidate one after the other, so that a load change on this
+shared machine hits all of them alike; extra_info holds the mean seconds, images/s and achieved GFLOP/s (FLOPs counted
+by `torch.utils.flop_counter.FlopCounterMode`) of each, and `ratio_<candidate>` = baseline seconds / candidate
+seconds.
 
 Unit of the training figures: one D step and one G step. A final-training iteration is n_critic = 5 D steps and one
 G step: the final-training test also reports it, from the D and G steps timed inside each unit. At the papers'

@@ -99,8 +99,8 @@ class Config:
     reset_window: int = _f(500, "dynamic-reset loss window (0 disables)", min=0, max=MAX_COUNT)
     reset_threshold: float = _f(1e-3, "dynamic-reset variance threshold", min=0.0)
     # --- speed: fp32 and eager everywhere by default, as the originals; channels-last on by default only on the
-    # papers' profiles (the same function in other floats, 1.1-1.5x faster there on CPU): tiny, smoke and everything committed
-    # from them stay contiguous NCHW, so their recorded runs and references keep their floats and names
+    # papers' profiles (the same function in other floats, 1.1-1.5x faster there on CPU): tiny, smoke and everything
+    # committed from them stay contiguous NCHW, so their recorded runs and references keep their floats and names
     precision: str = _f("fp32", "float precision of the GAN steps: fp32 (the originals'), bf16 (autocast; a CUDA GPU "
                                 "or a CPU with native bfloat16), fp16 (autocast and a gradient scaler; CUDA only)",
                         choices=PRECISIONS)

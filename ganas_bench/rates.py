@@ -4,8 +4,9 @@ Either stated (`--sustained-tflops X --rate-source "..."`: a rate you measured o
 datasheet peak is not a sustained rate, and the output keeps the source beside every hour), or achieved on the device
 in question (`--rate-from`): by a `make bench` run (its pytest-benchmark JSON; the GFLOP/s one of its benchmarks
 recorded for one variant of the final-training unit of `autogan_cifar10_a` at the papers' widths: by default the
-variant that computes as the run will, its memory format and precision), or by a finished run (its directory; the FLOPs of its final training, as metrics.json counts them, over that
-training's wall time: e.g. a short `train --profile cifar10 --train-iters 200` on the GPU you will rent).
+variant that computes as the run will, its memory format and precision), or by a finished run (its directory; the
+FLOPs of its final training, as metrics.json counts them, over that training's wall time: e.g. a short
+`train --profile cifar10 --train-iters 200` on the GPU you will rent).
 """
 from __future__ import annotations
 
