@@ -79,7 +79,7 @@ def config_variant(cfg) -> str | None:
     return None
 
 
-def rate_from_options(sustained_tflops, rate_source, device_name, rate_from, rate_variant, cfg=None) -> Rate:
+def rate_from_options(sustained_tflops, rate_source, device_name, rate_from, rate_variant, cfg) -> Rate:
     """The rate `estimate` / `run --dry-run` options name: a benchmark's, or a stated (else assumed) one. Without
     --rate-variant, a benchmark's rate is the variant that computes as `cfg` does (e.g. channels_last on cifar10)."""
     if rate_from is not None:
@@ -88,7 +88,7 @@ def rate_from_options(sustained_tflops, rate_source, device_name, rate_from, rat
                             "--sustained-tflops with --rate-source")
         if Path(rate_from).is_dir():
             return run_rate(rate_from)
-        variant = rate_variant or (config_variant(cfg) if cfg is not None else DEFAULT_VARIANT)
+        variant = rate_variant or config_variant(cfg)
         if variant is None:
             raise UserError(f"no benchmarked variant computes as --precision {cfg.precision} "
                             f"{'with' if cfg.channels_last else 'without'} --channels-last; accepted: --rate-variant "
