@@ -17,9 +17,11 @@ from torch import nn
 
 
 class CompiledOrEager:
-    """Calls `torch.compile(module)`; after a compile error, `module` itself (reported once through `report`)."""
+    """Calls `torch.compile(module)`; after a compile error, `module` itself (reported once through `report`).
 
-    def __init__(self, module: nn.Module, name: str, report: Callable[[str], None] | None = None):
+    `module` may be any callable of modules (the trainer's D-step pair of passes), not only a module."""
+
+    def __init__(self, module: nn.Module | Callable, name: str, report: Callable[[str], None] | None = None):
         self.module = module
         self.name = name
         self.compiled = torch.compile(module)

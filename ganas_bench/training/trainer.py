@@ -38,6 +38,19 @@ def make_adam(params, lr: float, beta1: float, beta2: float, weight_decay: float
                             weight_decay=float(weight_decay))
 
 
+def scores_of_both(discriminator):
+    """D on the real batch, then on the fake one: the D step's two passes, in the originals' order.
+
+    Under `--compile` this pair is compiled as one graph, not D's module twice: spectral norm's power iteration updates
+    its `u` vector in place on every training pass, and a compiled pass keeps that buffer itself for its backward
+    (eager keeps a clone), so a second compiled pass before the backward failed it ("modified by an inplace
+    operation"). In one graph the two updates and what the backward needs are ordered by the compiler.
+    """
+    def both(real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return discriminator(real), discriminator(fake)
+    return both
+
+
 class GANTrainer:
     def __init__(self, generator: nn.Module, discriminator: nn.Module, cfg, device: torch.device, *,
                  g_params=None, d_params=None, ema: bool = True, meter: StepMeter | None = None, ranks=None,
@@ -50,9 +63,11 @@ class GANTrainer:
             self.D.to(memory_format=self.memory_format)
         self.ranks = ranks if ranks is not None else SINGLE
         self.train_G, self.train_D = self.ranks.wrap(self.G), self.ranks.wrap(self.D, sparse=True)  # D: frozen in G steps
+        self.d_scores = scores_of_both(self.train_D)  # D's two passes of a D step: one graph under compile
         if cfg.compile:  # `report(message)`: where a fallback to eager is recorded (the run's events)
             self.train_G = CompiledOrEager(self.train_G, "G", report)
-            self.train_D = CompiledOrEager(self.train_D, "D", report)
+            self.d_scores = CompiledOrEager(self.d_scores, "D (D step)", report)
+            self.train_D = CompiledOrEager(self.train_D, "D (G step)", report)
         self.cfg = cfg
         self.device = device
         self.scalers = {who: grad_scaler(cfg.precision, device) for who in ("G", "D")}  # fp16 on CUDA only
@@ -83,7 +98,8 @@ class GANTrainer:
         with torch.no_grad(), self.autocast():
             fake = self.train_G(self.z(real.shape[0] * self.ranks.world_size))
         with self.autocast():  # scores in float32 for the loss (`.float()` is a no-op at fp32)
-            loss = hinge_d_loss(self.train_D(real).float().flatten(), self.train_D(fake).float().flatten())
+            real_scores, fake_scores = self.d_scores(real, fake)
+            loss = hinge_d_loss(real_scores.float().flatten(), fake_scores.float().flatten())
         value = self._apply(loss, self.opt_d, "D")
         self.d_steps += 1
         self.meter.add(GAN, time.perf_counter() - start)
