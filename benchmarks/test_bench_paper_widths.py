@@ -13,7 +13,9 @@ Unit of the training figures: one D step and one G step. A final-training iterat
 G step: the final-training test also reports it, from the D and G steps timed inside each unit. At the papers'
 batches (D 64, G 128) one AutoGAN-A unit took ~80 s on this machine under load, so the batches are a quarter of the
 paper's by default (D 16, G 32; widths exact); GANAS_BENCH_FULL=1 runs the papers' batches and
-GANAS_BENCH_ROUNDS sets the rounds (default 1, after one untimed warm-up of each). No timing is asserted.
+GANAS_BENCH_ROUNDS sets the rounds (default 1, after one untimed warm-up of each). GANAS_BENCH_COMPILE=1 adds
+`channels_last_compile` (channels-last with `--compile`) to the final-training units; its compilation falls in the
+warm-up. It is off by default: compiling G and D at these widths adds minutes to `make bench`. No timing is asserted.
 """
 from __future__ import annotations
 
@@ -43,6 +45,8 @@ ROUNDS = int(os.environ.get("GANAS_BENCH_ROUNDS", "1"))
 CFG = make_config(profile="cifar10", overrides={"device": "cpu", "channels_last": False})
 D_BATCH, G_BATCH = (CFG.d_batch, CFG.g_batch) if FULL else (CFG.d_batch // 4, CFG.g_batch // 4)
 OPT_INS = {"channels_last": dict(channels_last=True), "channels_last_bf16": dict(channels_last=True, precision="bf16")}
+COMPILED = {"channels_last_compile": dict(channels_last=True, compile=True)} if os.environ.get(
+    "GANAS_BENCH_COMPILE") == "1" else {}
 
 
 # --- the textbook step
@@ -77,7 +81,7 @@ class TextbookStep:
 def candidates(G, D, cfg, **trainer_kwargs) -> dict[str, GANTrainer]:
     """The harness's trainer at its default and with each opt-in this CPU runs, each on its own copy of G and D."""
     names = {"harness_fp32": {}, **{k: v for k, v in OPT_INS.items() if v.get("precision") != "bf16" or
-                                   bf16_supported(torch.device("cpu"))}}
+                                   bf16_supported(torch.device("cpu"))}, **COMPILED}
     return {name: GANTrainer(copy.deepcopy(G), copy.deepcopy(D), cfg.replace(**changes), torch.device("cpu"),
                              **trainer_kwargs) for name, changes in names.items()}
 
