@@ -2,7 +2,8 @@
 on shortened smoke runs. It finishes with finite losses and the metrics schema of a plain run; its checkpoint loads in
 one process; killed with SIGKILL (both ranks; torchrun then ends) it resumes on 2 ranks to the uninterrupted result,
 and on 1 rank, where it gives exactly what a plain process resuming the same checkpoint gives; the rl and
-differentiable searches run on 2 ranks with their state compared between the ranks at every checkpoint.
+differentiable searches run on 2 ranks with their state compared between the ranks at every checkpoint; `--compile`
+trains on 2 ranks without falling back to eager.
 
 Every launch costs 10-25 CPU-seconds, most of it importing torch (and sklearn) in each process, so the launching tests
 are in the slow group, in one xdist group (the runs they share are made once); the rest are unit tests."""
@@ -127,6 +128,20 @@ def test_two_ranks_train_channels_last_the_papers_profiles_default(tmp_path):
     losses = [(e["d_loss"], e["g_loss"]) for e in events(tmp_path / "cl", "train")]
     assert len(losses) == 4 and all(torch.isfinite(torch.tensor(pair)).all() for pair in losses)
     assert json.loads((tmp_path / "cl" / "config.json").read_text())["channels_last"] is True
+
+
+@launching
+def test_two_ranks_train_autogans_compiled_d_without_falling_back(tmp_path):
+    """`--compile` under DDP: AutoGAN-A's spectrally normalised D compiled over both ranks trains with finite losses and
+    no fallback to eager. Its D step once made two DDP forwards, and DDP's in-place buffer broadcast before the second
+    broke the first compiled pass's backward ("modified by an inplace operation")."""
+    code, err = launch([*TRAIN, "--compile", "--train-iters", "3", "--results-dir", str(tmp_path), "--run-name", "c"], 2)
+    assert code == 0, err[-3000:]
+    assert "running it eagerly" not in err  # neither rank fell back (rank 1 says so on stderr only)
+    losses = [(e["d_loss"], e["g_loss"]) for e in events(tmp_path / "c", "train")]
+    assert len(losses) == 3 and all(torch.isfinite(torch.tensor(pair)).all() for pair in losses)
+    assert events(tmp_path / "c", "compile_fallback") == []
+    assert json.loads((tmp_path / "c" / "config.json").read_text())["compile"] is True
 
 
 @launching

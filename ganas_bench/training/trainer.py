@@ -38,17 +38,26 @@ def make_adam(params, lr: float, beta1: float, beta2: float, weight_decay: float
                             weight_decay=float(weight_decay))
 
 
-def scores_of_both(discriminator):
-    """D on the real batch, then on the fake one: the D step's two passes, in the originals' order.
+class ScoresOfOneOrBoth(nn.Module):
+    """D on one batch (the G step), or on the real and then the fake batch in one call (the D step, in the originals'
+    order). Holds D itself, so parameters, buffers and state dicts stay D's.
 
-    Under `--compile` this pair is compiled as one graph, not D's module twice: spectral norm's power iteration updates
-    its `u` vector in place on every training pass, and a compiled pass keeps that buffer itself for its backward
-    (eager keeps a clone), so a second compiled pass before the backward failed it ("modified by an inplace
-    operation"). In one graph the two updates and what the backward needs are ordered by the compiler.
+    Why one call for the D step's two passes: spectral norm's power iteration updates its `u` vector in place on every
+    training pass, and eager keeps a clone of it for the backward but a compiled pass keeps the buffer itself, so under
+    `--compile` a second D pass made apart from the first failed the first one's backward ("modified by an inplace
+    operation"); in one graph the compiler orders the two updates and what the backward needs. Under torchrun one call
+    is also one DistributedDataParallel forward per backward: DDP re-broadcasts rank 0's buffers (that `u` too) in place
+    before every forward, which broke a compiled D step across two forwards the same way.
     """
-    def both(real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return discriminator(real), discriminator(fake)
-    return both
+
+    def __init__(self, discriminator: nn.Module):
+        super().__init__()
+        self.discriminator = discriminator
+
+    def forward(self, first: torch.Tensor, second: torch.Tensor | None = None):
+        if second is None:
+            return self.discriminator(first)
+        return self.discriminator(first), self.discriminator(second)
 
 
 class GANTrainer:
@@ -62,12 +71,11 @@ class GANTrainer:
             self.G.to(memory_format=self.memory_format)
             self.D.to(memory_format=self.memory_format)
         self.ranks = ranks if ranks is not None else SINGLE
-        self.train_G, self.train_D = self.ranks.wrap(self.G), self.ranks.wrap(self.D, sparse=True)  # D: frozen in G steps
-        self.d_scores = scores_of_both(self.train_D)  # D's two passes of a D step: one graph under compile
+        self.train_G = self.ranks.wrap(self.G)
+        self.train_D = self.ranks.wrap(ScoresOfOneOrBoth(self.D), sparse=True)  # sparse: D is frozen in G steps
         if cfg.compile:  # `report(message)`: where a fallback to eager is recorded (the run's events)
             self.train_G = CompiledOrEager(self.train_G, "G", report)
-            self.d_scores = CompiledOrEager(self.d_scores, "D (D step)", report)
-            self.train_D = CompiledOrEager(self.train_D, "D (G step)", report)
+            self.train_D = CompiledOrEager(self.train_D, "D", report)
         self.cfg = cfg
         self.device = device
         self.scalers = {who: grad_scaler(cfg.precision, device) for who in ("G", "D")}  # fp16 on CUDA only
@@ -98,7 +106,7 @@ class GANTrainer:
         with torch.no_grad(), self.autocast():
             fake = self.train_G(self.z(real.shape[0] * self.ranks.world_size))
         with self.autocast():  # scores in float32 for the loss (`.float()` is a no-op at fp32)
-            real_scores, fake_scores = self.d_scores(real, fake)
+            real_scores, fake_scores = self.train_D(real, fake)
             loss = hinge_d_loss(real_scores.float().flatten(), fake_scores.float().flatten())
         value = self._apply(loss, self.opt_d, "D")
         self.d_steps += 1
