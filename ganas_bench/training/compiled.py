@@ -19,7 +19,7 @@ from torch import nn
 class CompiledOrEager:
     """Calls `torch.compile(module)`; after a compile error, `module` itself (reported once through `report`).
 
-    `module` may be any callable of modules (the trainer's D-step pair of passes), not only a module."""
+    `module` may be any callable of modules, not only a module."""
 
     def __init__(self, module: nn.Module | Callable, name: str, report: Callable[[str], None] | None = None):
         self.module = module
