@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 2
 PYTEST := $(PY) -m pytest tests -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: install run test test-slow bench tables repro reference matrix matrix-tables study study-tables clean
+.PHONY: install run test test-slow test-heavy bench tables repro reference matrix matrix-tables study study-tables clean
 
 install: $(STAMP)
 
@@ -28,7 +28,12 @@ test: $(STAMP)
 	$(PYTEST) -m "not slow"
 
 test-slow: $(STAMP)
-	$(PYTEST) -m slow --dist loadgroup
+	$(PYTEST) -m "slow and not heavy" --dist loadgroup
+
+# Slow checks that do not fit CI's 15 minutes (a cold torch.compile on 2 torchrun ranks: ~2-3 min); run them after
+# touching the trainer, compile or torchrun code.
+test-heavy: $(STAMP)
+	$(PYTEST) -m heavy --dist loadgroup
 
 # Its JSON (BENCH_JSON) holds each unit's achieved GFLOP/s: `ganas-bench estimate --rate-from $(BENCH_JSON)` reads it.
 BENCH_JSON ?= .benchmarks/latest.json

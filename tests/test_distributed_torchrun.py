@@ -130,6 +130,7 @@ def test_two_ranks_train_channels_last_the_papers_profiles_default(tmp_path):
     assert json.loads((tmp_path / "cl" / "config.json").read_text())["channels_last"] is True
 
 
+@pytest.mark.heavy  # ~2-3 min with a cold inductor cache, as in CI: `make test-heavy`, not `make test-slow`
 @launching
 def test_two_ranks_train_autogans_compiled_d_without_falling_back(tmp_path):
     """`--compile` under DDP: AutoGAN-A's spectrally normalised D compiled over both ranks trains with finite losses and
