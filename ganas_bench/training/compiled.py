@@ -17,11 +17,9 @@ from torch import nn
 
 
 class CompiledOrEager:
-    """Calls `torch.compile(module)`; after a compile error, `module` itself (reported once through `report`).
+    """Calls `torch.compile(module)`; after a compile error, `module` itself (reported once through `report`)."""
 
-    `module` may be any callable of modules, not only a module."""
-
-    def __init__(self, module: nn.Module | Callable, name: str, report: Callable[[str], None] | None = None):
+    def __init__(self, module: nn.Module, name: str, report: Callable[[str], None] | None = None):
         self.module = module
         self.name = name
         self.compiled = torch.compile(module)
